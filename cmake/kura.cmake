@@ -1,0 +1,16 @@
+# kura_library(NAME SOURCES ... DEPS ...): one static library per layer (src/NAME).
+# Layers link only the layers below them; tests/layering_test.py checks the #includes too.
+function(kura_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(kura_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(kura_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(kura_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# kura_test(NAME SOURCES ... DEPS ...): a GoogleTest binary beside the code it tests.
+function(kura_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,288 @@
+#include "blocks/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "blocks/engine_fixture.h"
+
+namespace kura::blocks {
+namespace {
+
+using base::StatusCode;
+constexpr uint64_t kOneGiB = kGiB;
+
+class EngineTest : public EngineFixture {};
+
+TEST_F(EngineTest, VolumeSizesFollowEbsLimits) {
+  EXPECT_EQ(engine_->CreateVolume(kGiB - 1, nullptr).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->CreateVolume(0, nullptr).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->CreateVolume(kGiB + 4096, nullptr).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->CreateVolume(kMaxVolumeSize + kGiB, nullptr).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(engine_->CreateVolume(kMinVolumeSize, nullptr).ok());
+  EXPECT_TRUE(engine_->CreateVolume(kMaxVolumeSize, nullptr).ok());
+}
+
+TEST_F(EngineTest, KeysAreChecked) {
+  auto key = NewKey();
+  crypto::SecretBytes short_key(32);
+  EXPECT_EQ(engine_->CreateVolume(kOneGiB, &short_key).status().code(), StatusCode::kInvalidArgument);
+  VolumeId id = *engine_->CreateVolume(kOneGiB, &key);
+  auto other = NewKey();
+  EXPECT_EQ(engine_->OpenVolume(id, &other).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(engine_->OpenVolume(id, nullptr).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->OpenVolume(id, &short_key).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(engine_->OpenVolume(id, &key).ok());
+  VolumeId plain = *engine_->CreateVolume(kOneGiB, nullptr);
+  EXPECT_EQ(engine_->OpenVolume(plain, &key).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->OpenVolume(9999, nullptr).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, UnwrittenVolumeReadsZerosAndTakesNoSpace) {
+  auto key = NewKey();
+  VolumeId id = *engine_->CreateVolume(kMaxVolumeSize, &key);
+  auto volume = *engine_->OpenVolume(id, &key);
+  auto data = ReadAll(*volume, kMaxVolumeSize - 3 * kChunkSize - 100, 2 * kChunkSize + 100);
+  EXPECT_TRUE(std::all_of(data.begin(), data.end(), [](uint8_t b) { return b == 0; }));
+  EXPECT_EQ(Objects(), 0u);
+}
+
+TEST_F(EngineTest, OutOfRangeIsRefused) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  auto volume = *engine_->OpenVolume(id, nullptr);
+  std::vector<uint8_t> buffer(4096);
+  EXPECT_EQ(volume->Read(kOneGiB - 100, buffer).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(volume->Write(kOneGiB, buffer).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(volume->Write(UINT64_MAX - 10, buffer).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(volume->WriteZeroes(kOneGiB - 1, 2).code(), StatusCode::kOutOfRange);
+  EXPECT_TRUE(volume->Write(kOneGiB - buffer.size(), buffer).ok());
+}
+
+// Random byte-granular operations against an in-memory model, for both kinds of volume.
+class EngineModelTest : public EngineFixture, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(EngineModelTest, RandomOperationsMatchModel) {
+  bool encrypted = GetParam();
+  auto key = NewKey();
+  KeyPtr key_ptr = encrypted ? &key : nullptr;
+  VolumeId id = *engine_->CreateVolume(kOneGiB, key_ptr);
+  constexpr uint64_t kSpan = 6 * kChunkSize;  // operations stay here so they overlap
+  const uint64_t base = 7 * kChunkSize - 12345;
+  std::vector<uint8_t> model(kSpan, 0);
+  std::mt19937_64 rng(42);
+  {
+    auto volume = *engine_->OpenVolume(id, key_ptr);
+    for (int op = 0; op < 300; ++op) {
+      uint64_t offset = rng() % kSpan;
+      uint64_t length = 1 + rng() % std::min<uint64_t>(kSpan - offset, 700 * 1024);
+      int kind = static_cast<int>(rng() % 10);
+      if (kind < 6) {
+        auto data = RandomBytes(length, static_cast<uint32_t>(op));
+        ASSERT_TRUE(volume->Write(base + offset, data).ok());
+        std::memcpy(model.data() + offset, data.data(), length);
+      } else if (kind < 8) {
+        ASSERT_TRUE(volume->WriteZeroes(base + offset, length).ok());
+        std::memset(model.data() + offset, 0, length);
+      } else {
+        auto got = ReadAll(*volume, base + offset, length);
+        ASSERT_EQ(0, std::memcmp(got.data(), model.data() + offset, length)) << "op " << op;
+      }
+      if (op % 50 == 0) {
+        ASSERT_TRUE(volume->Flush().ok());
+      }
+    }
+    ASSERT_TRUE(volume->Flush().ok());
+    EXPECT_EQ(ReadAll(*volume, base, kSpan), model);
+  }
+  Reopen();
+  auto volume = *engine_->OpenVolume(id, key_ptr);
+  EXPECT_EQ(ReadAll(*volume, base, kSpan), model);
+}
+
+INSTANTIATE_TEST_SUITE_P(EncryptedAndPlain, EngineModelTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Encrypted" : "Plain"; });
+
+TEST_F(EngineTest, StoredChunksAreCiphertextOnlyWhenEncrypted) {
+  auto key = NewKey();
+  VolumeId enc = *engine_->CreateVolume(kOneGiB, &key);
+  VolumeId plain = *engine_->CreateVolume(kOneGiB, nullptr);
+  std::vector<uint8_t> pattern(kChunkSize);
+  for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>("kura-marker!"[i % 12]);
+  for (VolumeId id : {enc, plain}) {
+    auto volume = *engine_->OpenVolume(id, id == enc ? &key : nullptr);
+    ASSERT_TRUE(volume->Write(0, pattern).ok());
+    ASSERT_TRUE(volume->Flush().ok());
+  }
+  auto rows = *engine_->DescribeVolume(enc);
+  EXPECT_TRUE(rows.encrypted);
+  // Exactly two objects; the plain one holds the pattern, the encrypted one does not.
+  int with_pattern = 0, objects = 0;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(dir_ + "/chunks")) {
+    if (!entry.is_regular_file()) continue;
+    ++objects;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    if (bytes == pattern) ++with_pattern;
+  }
+  EXPECT_EQ(objects, 2);
+  EXPECT_EQ(with_pattern, 1);
+}
+
+TEST_F(EngineTest, ConcurrentIoOnOneAndSeveralVolumes) {
+  auto key = NewKey();
+  VolumeId a = *engine_->CreateVolume(kOneGiB, &key);
+  VolumeId b = *engine_->CreateVolume(kOneGiB, nullptr);
+  auto va = *engine_->OpenVolume(a, &key);
+  auto vb = *engine_->OpenVolume(b, nullptr);
+  constexpr int kThreads = 4;
+  constexpr uint64_t kPerThread = 3 * kChunkSize + 777;  // regions share chunks at their edges
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (auto* volume : {va.get(), vb.get()}) {
+        auto data = RandomBytes(kPerThread, static_cast<uint32_t>(t));
+        for (uint64_t off = 0; off < kPerThread; off += 10000) {
+          uint64_t n = std::min<uint64_t>(10000, kPerThread - off);
+          ASSERT_TRUE(volume->Write(t * kPerThread + off, {data.data() + off, n}).ok());
+        }
+        ASSERT_TRUE(volume->Flush().ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  va.reset();
+  vb.reset();
+  Reopen();
+  va = *engine_->OpenVolume(a, &key);
+  vb = *engine_->OpenVolume(b, nullptr);
+  for (int t = 0; t < kThreads; ++t) {
+    auto expected = RandomBytes(kPerThread, static_cast<uint32_t>(t));
+    EXPECT_EQ(ReadAll(*va, t * kPerThread, kPerThread), expected);
+    EXPECT_EQ(ReadAll(*vb, t * kPerThread, kPerThread), expected);
+  }
+}
+
+TEST_F(EngineTest, WriteZeroesReleasesWholeChunks) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  auto volume = *engine_->OpenVolume(id, nullptr);
+  auto data = RandomBytes(4 * kChunkSize, 1);
+  ASSERT_TRUE(volume->Write(0, data).ok());
+  ASSERT_TRUE(volume->Flush().ok());
+  EXPECT_EQ(Objects(), 4u);
+  ASSERT_TRUE(volume->Trim(kChunkSize, 2 * kChunkSize).ok());
+  ASSERT_TRUE(volume->Flush().ok());
+  EXPECT_EQ(Objects(), 2u);
+  std::memset(data.data() + kChunkSize, 0, 2 * kChunkSize);
+  EXPECT_EQ(ReadAll(*volume, 0, data.size()), data);
+  volume.reset();
+  Reopen();
+  volume = *engine_->OpenVolume(id, nullptr);
+  EXPECT_EQ(ReadAll(*volume, 0, data.size()), data);
+}
+
+TEST_F(EngineTest, UnflushedAllocationsAreSweptAtOpen) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  {
+    auto volume = *engine_->OpenVolume(id, nullptr);
+    ASSERT_TRUE(volume->Write(0, RandomBytes(kChunkSize, 1)).ok());
+    ASSERT_TRUE(volume->Flush().ok());
+    ASSERT_TRUE(volume->Write(5 * kChunkSize, RandomBytes(100, 2)).ok());
+    EXPECT_EQ(Objects(), 2u);
+    // Simulate a crash: the chunk entry of the second write is never committed.
+    volume->ForgetUnflushedForTest();
+  }
+  Reopen();
+  EXPECT_EQ(Objects(), 1u);
+  auto volume = *engine_->OpenVolume(id, nullptr);
+  EXPECT_EQ(ReadAll(*volume, 0, kChunkSize), RandomBytes(kChunkSize, 1));
+  EXPECT_EQ(ReadAll(*volume, 5 * kChunkSize, 100), std::vector<uint8_t>(100, 0));
+}
+
+TEST_F(EngineTest, FullDiskIsAClearErrorAndLosesNothingFlushed) {
+  auto key = NewKey();
+  VolumeId id = *engine_->CreateVolume(kOneGiB, &key);
+  auto volume = *engine_->OpenVolume(id, &key);
+  auto first = RandomBytes(2 * kChunkSize, 7);
+  ASSERT_TRUE(volume->Write(0, first).ok());
+  ASSERT_TRUE(volume->Flush().ok());
+  fs_->SetWriteBudget(100 * 1024);
+  base::Status status;
+  for (uint64_t off = 2 * kChunkSize; status.ok() && off < 20 * kChunkSize; off += kChunkSize) {
+    status = volume->Write(off, RandomBytes(kChunkSize, 9));
+  }
+  EXPECT_EQ(status.code(), StatusCode::kResourceExhausted) << status.ToString();
+  EXPECT_NE(status.message().find("No space"), std::string::npos) << status.ToString();
+  EXPECT_EQ(ReadAll(*volume, 0, first.size()), first);
+  fs_->SetWriteBudget(-1);
+  ASSERT_TRUE(volume->Flush().ok());
+  volume.reset();
+  Reopen();
+  volume = *engine_->OpenVolume(id, &key);
+  EXPECT_EQ(ReadAll(*volume, 0, first.size()), first);
+}
+
+TEST_F(EngineTest, FailedSyncKeepsFlushPending) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  auto volume = *engine_->OpenVolume(id, nullptr);
+  auto data = RandomBytes(3 * kChunkSize, 3);
+  ASSERT_TRUE(volume->Write(100, data).ok());
+  fs_->SetFailSync(true);
+  EXPECT_FALSE(volume->Flush().ok());
+  fs_->SetFailSync(false);
+  ASSERT_TRUE(volume->Flush().ok());
+  volume.reset();
+  Reopen();
+  volume = *engine_->OpenVolume(id, nullptr);
+  EXPECT_EQ(ReadAll(*volume, 100, data.size()), data);
+}
+
+TEST_F(EngineTest, MissingOrCorruptChunkIsDataLoss) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  {
+    auto volume = *engine_->OpenVolume(id, nullptr);
+    ASSERT_TRUE(volume->Write(0, RandomBytes(2 * kChunkSize, 1)).ok());
+    ASSERT_TRUE(volume->Flush().ok());
+  }
+  Reopen();
+  std::vector<std::filesystem::path> files;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(dir_ + "/chunks")) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  ASSERT_EQ(files.size(), 2u);
+  std::filesystem::remove(files[0]);
+  std::filesystem::resize_file(files[1], 1000);
+  auto volume = *engine_->OpenVolume(id, nullptr);
+  std::vector<uint8_t> buffer(2 * kChunkSize);
+  auto status = volume->Read(0, buffer);
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.ToString();
+  EXPECT_NE(status.message().find("chunk-"), std::string::npos) << status.ToString();
+}
+
+TEST_F(EngineTest, ResizeGrowsOnly) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  auto volume = *engine_->OpenVolume(id, nullptr);
+  EXPECT_EQ(engine_->ResizeVolume(id, kGiB / 2).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(engine_->ResizeVolume(id, 3 * kGiB).ok());
+  EXPECT_EQ(volume->size(), 3 * kGiB);
+  EXPECT_TRUE(volume->Write(2 * kGiB + 5, RandomBytes(10, 1)).ok());
+  EXPECT_EQ(engine_->ResizeVolume(id, 2 * kGiB).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->DescribeVolume(id)->size_bytes, 3 * kGiB);
+}
+
+TEST_F(EngineTest, DeleteVolumeFreesItsChunks) {
+  VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
+  {
+    auto volume = *engine_->OpenVolume(id, nullptr);
+    ASSERT_TRUE(volume->Write(0, RandomBytes(3 * kChunkSize, 1)).ok());
+    ASSERT_TRUE(volume->Flush().ok());
+    EXPECT_EQ(engine_->DeleteVolume(id).code(), StatusCode::kFailedPrecondition);
+  }
+  ASSERT_TRUE(engine_->DeleteVolume(id).ok());
+  EXPECT_EQ(Objects(), 0u);
+  EXPECT_EQ(engine_->OpenVolume(id, nullptr).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace kura::blocks

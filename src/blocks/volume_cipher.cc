@@ -1,0 +1,86 @@
+#include "blocks/volume_cipher.h"
+
+#include <cstring>
+
+#include "crypto/hash.h"
+
+namespace kura::blocks {
+
+bool IsAllZero(base::ByteSpan data) {
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (word != 0) return false;
+    p += 8;
+    n -= 8;
+  }
+  while (n--) {
+    if (*p++ != 0) return false;
+  }
+  return true;
+}
+
+base::Result<std::unique_ptr<VolumeCipher>> VolumeCipher::Create(const crypto::SecretBytes& key) {
+  // Create one context now so a bad key is reported here, not on first I/O.
+  KURA_ASSIGN_OR_RETURN(auto first, crypto::XtsCipher::Create(key));
+  std::unique_ptr<VolumeCipher> cipher(new VolumeCipher(key.Clone()));
+  cipher->idle_.push_back(std::move(first));
+  return cipher;
+}
+
+base::Result<std::unique_ptr<crypto::XtsCipher>> VolumeCipher::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto cipher = std::move(idle_.back());
+      idle_.pop_back();
+      return cipher;
+    }
+  }
+  return crypto::XtsCipher::Create(key_);
+}
+
+void VolumeCipher::Release(std::unique_ptr<crypto::XtsCipher> cipher) {
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(cipher));
+}
+
+base::Status VolumeCipher::Encrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data) {
+  KURA_ASSIGN_OR_RETURN(auto cipher, Acquire());
+  uint64_t first_sector = (chunk_index * kChunkSize + offset_in_chunk) / kSectorSize;
+  base::Status status = cipher->Encrypt(first_sector, kSectorSize, data, data);
+  Release(std::move(cipher));
+  return status;
+}
+
+base::Status VolumeCipher::Decrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data) {
+  KURA_ASSIGN_OR_RETURN(auto cipher, Acquire());
+  uint64_t first_sector = (chunk_index * kChunkSize + offset_in_chunk) / kSectorSize;
+  base::Status status;
+  // Decrypt runs of non-hole sectors with one call each.
+  size_t sectors = data.size() / kSectorSize;
+  size_t run_start = 0;
+  for (size_t s = 0; s <= sectors && status.ok(); ++s) {
+    bool hole = s < sectors && IsAllZero(data.subspan(s * kSectorSize, kSectorSize));
+    if (s == sectors || hole) {
+      if (s > run_start) {
+        auto run = data.subspan(run_start * kSectorSize, (s - run_start) * kSectorSize);
+        status = cipher->Decrypt(first_sector + run_start, kSectorSize, run, run);
+      }
+      run_start = s + 1;
+    }
+  }
+  Release(std::move(cipher));
+  return status;
+}
+
+base::Result<std::vector<uint8_t>> KeyCheckFor(const crypto::SecretBytes& key) {
+  static constexpr std::string_view kInfo = "kura key check v1";
+  KURA_ASSIGN_OR_RETURN(auto derived, crypto::HkdfSha256(key.span(), {}, base::AsBytes(kInfo), 32));
+  auto mac = crypto::HmacSha256(derived.span(), base::AsBytes("kura-volume-key"));
+  return std::vector<uint8_t>(mac.begin(), mac.end());
+}
+
+}  // namespace kura::blocks

@@ -1,0 +1,160 @@
+#include "crypto/hash.h"
+#include "crypto/openssl_error.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace kura::crypto {
+namespace {
+
+constexpr size_t kSha256Size = 32;
+constexpr size_t kMaxHkdfLength = 255 * kSha256Size;
+
+// The digest and MAC functions return values, not Status: they fail only when
+// OpenSSL cannot allocate or is broken, which the caller could not handle.
+[[noreturn]] void Fatal(const char* what) {
+  std::fprintf(stderr, "kura::crypto fatal: %s: %s\n", what, OpenSslErrors().c_str());
+  std::abort();
+}
+
+// Fetched once: an explicit fetch avoids OpenSSL's per-call implicit lookup.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
+EVP_MAC* HmacMac() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+EVP_KDF* HkdfKdf() {
+  static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  return kdf;
+}
+
+// OpenSSL treats a null key as "no key"; an empty key needs a valid pointer.
+void* NonNull(std::span<const uint8_t> s) {
+  static uint8_t empty = 0;
+  return s.empty() ? &empty : const_cast<uint8_t*>(s.data());
+}
+
+}  // namespace
+
+Digest Sha256(std::span<const uint8_t> data) {
+  const EVP_MD* md = Sha256Md();
+  if (md == nullptr) Fatal("fetching SHA2-256");
+  Digest out;
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != out.size()) {
+    Fatal("EVP_Digest(SHA2-256)");
+  }
+  return out;
+}
+
+struct Sha256Hasher::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+  bool finished = false;
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256Hasher::Sha256Hasher() : impl_(std::make_unique<Impl>()) {
+  const EVP_MD* md = Sha256Md();
+  impl_->ctx = EVP_MD_CTX_new();
+  if (md == nullptr || impl_->ctx == nullptr || EVP_DigestInit_ex2(impl_->ctx, md, nullptr) != 1) {
+    Fatal("initialising SHA2-256");
+  }
+}
+
+Sha256Hasher::~Sha256Hasher() = default;
+Sha256Hasher::Sha256Hasher(Sha256Hasher&&) noexcept = default;
+Sha256Hasher& Sha256Hasher::operator=(Sha256Hasher&&) noexcept = default;
+
+void Sha256Hasher::Update(std::span<const uint8_t> data) {
+  assert(impl_ != nullptr && !impl_->finished);
+  if (data.empty()) return;
+  if (EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) Fatal("EVP_DigestUpdate");
+}
+
+Digest Sha256Hasher::Finish() {
+  assert(impl_ != nullptr && !impl_->finished);
+  impl_->finished = true;
+  Digest out;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, out.data(), &len) != 1 || len != out.size()) {
+    Fatal("EVP_DigestFinal_ex");
+  }
+  return out;
+}
+
+Digest HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
+  EVP_MAC* mac = HmacMac();
+  if (mac == nullptr) Fatal("fetching HMAC");
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  if (ctx == nullptr) Fatal("EVP_MAC_CTX_new");
+  char digest_name[] = "SHA2-256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  Digest out;
+  size_t len = 0;
+  bool ok = EVP_MAC_init(ctx, static_cast<const uint8_t*>(NonNull(key)), key.size(), params) == 1 &&
+            (data.empty() || EVP_MAC_update(ctx, data.data(), data.size()) == 1) &&
+            EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) Fatal("HMAC-SHA256");
+  return out;
+}
+
+base::Result<SecretBytes> HkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
+                                     std::span<const uint8_t> info, size_t length) {
+  if (length == 0 || length > kMaxHkdfLength) {
+    return base::InvalidArgumentError("HKDF-SHA256: output length must be 1.." +
+                                      std::to_string(kMaxHkdfLength) + ", got " +
+                                      std::to_string(length));
+  }
+  EVP_KDF* kdf = HkdfKdf();
+  if (kdf == nullptr) return base::InternalError("fetching HKDF: " + OpenSslErrors());
+  EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+  if (ctx == nullptr) return base::InternalError("EVP_KDF_CTX_new: " + OpenSslErrors());
+
+  char digest_name[] = "SHA2-256";
+  OSSL_PARAM params[5];
+  size_t n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0);
+  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, NonNull(ikm), ikm.size());
+  // An absent salt is the same as an empty one: HMAC zero-pads the key either way.
+  if (!salt.empty()) {
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                                    const_cast<uint8_t*>(salt.data()), salt.size());
+  }
+  if (!info.empty()) {
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                                    const_cast<uint8_t*>(info.data()), info.size());
+  }
+  params[n] = OSSL_PARAM_construct_end();
+
+  SecretBytes out(length);
+  int rc = EVP_KDF_derive(ctx, out.data(), out.size(), params);
+  EVP_KDF_CTX_free(ctx);
+  if (rc != 1) return base::InternalError("HKDF-SHA256 derive failed: " + OpenSslErrors());
+  return out;
+}
+
+bool ConstantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace kura::crypto

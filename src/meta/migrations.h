@@ -1,0 +1,29 @@
+// Versioned schema migrations. Each component (blocks, kms, ec2, ...) owns an
+// ordered list of migrations; ApplyMigrations runs those not yet applied, each
+// in its own transaction together with the row in `schema_migrations` that
+// records it, so a crash leaves either the old or the new version.
+// Thread-safety: call once per component at startup.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "base/status.h"
+#include "meta/database.h"
+
+namespace kura::meta {
+
+struct Migration {
+  int version;                   // 1, 2, 3, ... without gaps
+  std::string_view description;  // "create chunk tables"
+  std::string_view sql;          // one or more statements separated by ';'
+};
+
+// FailedPrecondition when the database holds a newer version than this build
+// knows, or when versions are not 1..N in order.
+base::Status ApplyMigrations(Database& db, std::string_view component, std::span<const Migration> migrations);
+
+// The highest applied version of `component` (0 when none).
+base::Result<int> SchemaVersion(Database& db, std::string_view component);
+
+}  // namespace kura::meta
