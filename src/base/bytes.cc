@@ -1,5 +1,7 @@
 #include "base/bytes.h"
 
+#include <cstring>
+
 namespace kura::base {
 
 std::string HexEncode(ByteSpan bytes) {
@@ -30,6 +32,22 @@ Result<std::vector<uint8_t>> HexDecode(std::string_view hex) {
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return out;
+}
+
+bool IsAllZero(ByteSpan data) {
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (word != 0) return false;
+    p += 8;
+    n -= 8;
+  }
+  while (n--) {
+    if (*p++ != 0) return false;
+  }
+  return true;
 }
 
 void StoreLe64(uint64_t v, uint8_t* out) {

@@ -22,6 +22,9 @@ inline ByteSpan AsBytes(std::string_view s) {
   return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
+// True when every byte is zero (word at a time).
+bool IsAllZero(ByteSpan data);
+
 void StoreLe64(uint64_t v, uint8_t* out);
 uint64_t LoadLe64(const uint8_t* in);
 

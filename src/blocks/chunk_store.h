@@ -40,4 +40,8 @@ class ChunkStore {
   virtual std::string NameOf(ObjectId id) const = 0;
 };
 
+// Writes the sectors of `data` (at sector-aligned `offset`) that are not all
+// zero, one call per run, so that zero sectors stay holes in the object.
+base::Status WriteSkippingHoles(ChunkStore& store, ObjectId id, uint64_t offset, base::ByteSpan data);
+
 }  // namespace kura::blocks

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "blocks/engine.h"
+#include "blocks/sector_runs.h"
 #include "blocks/volume_cipher.h"
 
 namespace kura::blocks {
@@ -99,15 +100,18 @@ base::Result<CopyResult> Engine::RunCopy(CopyJobId job_id, KeyPtr source_key, Ke
     base::MutableByteSpan chunk(buffer.data(), kChunkSize);
     KURA_RETURN_IF_ERROR(store_->Read(resolved.object, 0, chunk));
     if (decrypt) KURA_RETURN_IF_ERROR(decrypt->Decrypt(index, 0, chunk));
-    if (IsAllZero(chunk)) return kZeroObject;  // unwritten stays unwritten
-    KURA_RETURN_IF_ERROR(store_->Create(object));
-    for (uint64_t s = 0; s < kSectorsPerChunk; ++s) {
-      auto sector = chunk.subspan(s * kSectorSize, kSectorSize);
-      if (IsAllZero(sector)) continue;  // a hole in the copy too
-      if (encrypt) KURA_RETURN_IF_ERROR(encrypt->Encrypt(index, s * kSectorSize, sector));
+    if (base::IsAllZero(chunk)) return kZeroObject;  // unwritten stays unwritten
+    if (encrypt) {
+      KURA_RETURN_IF_ERROR(ForEachDataRun(chunk, [&](size_t at, size_t length) {
+        return encrypt->Encrypt(index, at, chunk.subspan(at, length));
+      }));
     }
-    // One write per chunk; zero sectors are written as zeros, which read back as holes.
-    KURA_RETURN_IF_ERROR(store_->Write(object, 0, chunk));
+    KURA_RETURN_IF_ERROR(store_->Create(object));
+    base::Status written = WriteSkippingHoles(*store_, object, 0, chunk);  // zero sectors stay holes
+    if (!written.ok()) {
+      (void)store_->Remove(object);
+      return written;
+    }
     return object;
   };
 
@@ -141,22 +145,29 @@ base::Result<CopyResult> Engine::RunCopy(CopyJobId job_id, KeyPtr source_key, Ke
     for (ObjectId object : written) {
       if (object != kZeroObject) to_sync.push_back(object);
     }
-    for (const auto& error : errors) {
-      if (!error.ok()) {
-        for (ObjectId object : to_sync) (void)store_->Remove(object);
-        return error;
-      }
-    }
-    KURA_RETURN_IF_ERROR(store_->Sync(to_sync));
     std::vector<std::pair<uint64_t, ObjectId>> entries;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (written[i] != kZeroObject) entries.emplace_back(batch[i], written[i]);
     }
-    KURA_ASSIGN_OR_RETURN(auto txn, catalog_->db().Begin());
-    KURA_RETURN_IF_ERROR(Catalog::PutEntries(*txn, job.target_lineage, 0, entries));
-    KURA_RETURN_IF_ERROR(txn->Exec("UPDATE blocks_copy_jobs SET next_chunk = ? WHERE id = ?",
-                                   {static_cast<int64_t>(batch.back() + 1), job.id}));
-    KURA_RETURN_IF_ERROR(txn->Commit());
+    base::Status status;
+    for (const auto& error : errors) {
+      if (status.ok()) status = error;
+    }
+    if (status.ok()) status = store_->Sync(to_sync);
+    if (status.ok()) {
+      status = [&]() -> base::Status {
+        KURA_ASSIGN_OR_RETURN(auto txn, catalog_->db().Begin());
+        KURA_RETURN_IF_ERROR(Catalog::PutEntries(*txn, job.target_lineage, 0, entries));
+        KURA_RETURN_IF_ERROR(txn->Exec("UPDATE blocks_copy_jobs SET next_chunk = ? WHERE id = ?",
+                                       {static_cast<int64_t>(batch.back() + 1), job.id}));
+        return txn->Commit();
+      }();
+    }
+    if (!status.ok()) {
+      // Nothing refers to this batch's objects: free them now rather than at the next start.
+      for (ObjectId object : to_sync) (void)store_->Remove(object);
+      return status;
+    }
     copied += entries.size();
     progress.bytes_done += batch.size() * kChunkSize;
     if (options.on_progress) options.on_progress(progress);

@@ -1,58 +1,41 @@
-// Test fixture for engine-level tests: a temporary data directory with a
-// SQLite metadata store and a local chunk store, opened and re-opened at will,
-// plus an in-memory model to compare volume contents against.
+// GoogleTest fixture for engine-level tests: a temporary data directory over a
+// fault-injecting filesystem, an engine that can be re-opened (a restart), and
+// helpers to compare volume contents.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <random>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "blocks/engine.h"
-#include "blocks/local/local_chunk_store.h"
+#include "blocks/test_support.h"
 #include "crypto/random.h"
 #include "env/fault_injecting_filesystem.h"
-#include "meta/sqlite/sqlite_database.h"
 
 namespace kura::blocks {
 
 class EngineFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/kura-engine-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
+    dir_ = temp_.path;
     fs_ = std::make_shared<env::FaultInjectingFilesystem>(env::PosixFilesystem());
     Reopen();
   }
-  void TearDown() override {
-    engine_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { engine_.reset(); }
 
-  // Drops the engine (as a crash would, minus the kill) and opens it again.
+  // Drops the engine and opens it again on the same directory.
   void Reopen() {
     engine_.reset();
-    auto db = meta::OpenSqliteDatabase(dir_ + "/metadata.db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    auto store = LocalChunkStore::Open(fs_, dir_ + "/chunks");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    auto engine = Engine::Open(std::move(db).value(), std::move(store).value());
+    auto engine = test_support::OpenEngine(dir_, fs_);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
   }
 
   static crypto::SecretBytes NewKey() { return std::move(crypto::RandomSecret(64)).value(); }
 
-  static std::vector<uint8_t> RandomBytes(size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::vector<uint8_t> out(n);
-    for (auto& b : out) b = static_cast<uint8_t>(rng());
-    return out;
-  }
+  static std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) { return test_support::RandomBuffer(n, seed); }
 
   static std::vector<uint8_t> ReadAll(Volume& volume, uint64_t offset, size_t length) {
     std::vector<uint8_t> out(length);
@@ -63,6 +46,7 @@ class EngineFixture : public ::testing::Test {
 
   uint64_t Objects() { return *engine_->CountObjects(); }
 
+  test_support::TempDir temp_;
   std::string dir_;
   std::shared_ptr<env::FaultInjectingFilesystem> fs_;
   std::unique_ptr<Engine> engine_;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "blocks/engine_fixture.h"
@@ -79,7 +80,7 @@ TEST_P(EngineModelTest, RandomOperationsMatchModel) {
       uint64_t length = 1 + rng() % std::min<uint64_t>(kSpan - offset, 700 * 1024);
       int kind = static_cast<int>(rng() % 10);
       if (kind < 6) {
-        auto data = RandomBytes(length, static_cast<uint32_t>(op));
+        auto data = RandomBytes(length, op);
         ASSERT_TRUE(volume->Write(base + offset, data).ok());
         std::memcpy(model.data() + offset, data.data(), length);
       } else if (kind < 8) {
@@ -142,7 +143,7 @@ TEST_F(EngineTest, ConcurrentIoOnOneAndSeveralVolumes) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (auto* volume : {va.get(), vb.get()}) {
-        auto data = RandomBytes(kPerThread, static_cast<uint32_t>(t));
+        auto data = RandomBytes(kPerThread, t);
         for (uint64_t off = 0; off < kPerThread; off += 10000) {
           uint64_t n = std::min<uint64_t>(10000, kPerThread - off);
           ASSERT_TRUE(volume->Write(t * kPerThread + off, {data.data() + off, n}).ok());
@@ -158,7 +159,7 @@ TEST_F(EngineTest, ConcurrentIoOnOneAndSeveralVolumes) {
   va = *engine_->OpenVolume(a, &key);
   vb = *engine_->OpenVolume(b, nullptr);
   for (int t = 0; t < kThreads; ++t) {
-    auto expected = RandomBytes(kPerThread, static_cast<uint32_t>(t));
+    auto expected = RandomBytes(kPerThread, t);
     EXPECT_EQ(ReadAll(*va, t * kPerThread, kPerThread), expected);
     EXPECT_EQ(ReadAll(*vb, t * kPerThread, kPerThread), expected);
   }

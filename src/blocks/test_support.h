@@ -20,7 +20,7 @@
 #include "env/filesystem.h"
 #include "meta/sqlite/sqlite_database.h"
 
-namespace kura::blocks::testing {
+namespace kura::blocks::test_support {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
 struct TempDir {
@@ -71,4 +71,4 @@ inline std::vector<uint8_t> RandomBuffer(size_t size, uint64_t seed) {
   return out;
 }
 
-}  // namespace kura::blocks::testing
+}  // namespace kura::blocks::test_support

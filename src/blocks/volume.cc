@@ -92,22 +92,10 @@ base::Result<ObjectId> Volume::NextObjectId() {
 
 base::Status Volume::CopyObject(ObjectId from, ObjectId to) {
   // Same lineage key and same logical position: ciphertext copies as is.
-  // Holes (all-zero sectors) are skipped so the copy stays sparse.
   auto& buffer = Scratch(kChunkSize);
   base::MutableByteSpan chunk(buffer.data(), kChunkSize);
   KURA_RETURN_IF_ERROR(store_->Read(from, 0, chunk));
-  uint64_t run_start = 0;
-  for (uint64_t s = 0; s <= kSectorsPerChunk; ++s) {
-    bool hole = s < kSectorsPerChunk && IsAllZero(chunk.subspan(s * kSectorSize, kSectorSize));
-    if (s == kSectorsPerChunk || hole) {
-      if (s > run_start) {
-        KURA_RETURN_IF_ERROR(store_->Write(
-            to, run_start * kSectorSize, chunk.subspan(run_start * kSectorSize, (s - run_start) * kSectorSize)));
-      }
-      run_start = s + 1;
-    }
-  }
-  return base::Status::Ok();
+  return WriteSkippingHoles(*store_, to, 0, chunk);
 }
 
 base::Result<Volume::CachedChunk> Volume::MakeOwned(uint64_t index, const CachedChunk& current) {

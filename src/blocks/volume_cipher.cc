@@ -2,25 +2,10 @@
 
 #include <cstring>
 
+#include "blocks/sector_runs.h"
 #include "crypto/hash.h"
 
 namespace kura::blocks {
-
-bool IsAllZero(base::ByteSpan data) {
-  const uint8_t* p = data.data();
-  size_t n = data.size();
-  while (n >= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (word != 0) return false;
-    p += 8;
-    n -= 8;
-  }
-  while (n--) {
-    if (*p++ != 0) return false;
-  }
-  return true;
-}
 
 base::Result<std::unique_ptr<VolumeCipher>> VolumeCipher::Create(const crypto::SecretBytes& key) {
   // Create one context now so a bad key is reported here, not on first I/O.
@@ -58,20 +43,10 @@ base::Status VolumeCipher::Encrypt(uint64_t chunk_index, uint64_t offset_in_chun
 base::Status VolumeCipher::Decrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data) {
   KURA_ASSIGN_OR_RETURN(auto cipher, Acquire());
   uint64_t first_sector = (chunk_index * kChunkSize + offset_in_chunk) / kSectorSize;
-  base::Status status;
-  // Decrypt runs of non-hole sectors with one call each.
-  size_t sectors = data.size() / kSectorSize;
-  size_t run_start = 0;
-  for (size_t s = 0; s <= sectors && status.ok(); ++s) {
-    bool hole = s < sectors && IsAllZero(data.subspan(s * kSectorSize, kSectorSize));
-    if (s == sectors || hole) {
-      if (s > run_start) {
-        auto run = data.subspan(run_start * kSectorSize, (s - run_start) * kSectorSize);
-        status = cipher->Decrypt(first_sector + run_start, kSectorSize, run, run);
-      }
-      run_start = s + 1;
-    }
-  }
+  base::Status status = ForEachDataRun(data, [&](size_t at, size_t length) {
+    auto run = data.subspan(at, length);
+    return cipher->Decrypt(first_sector + at / kSectorSize, kSectorSize, run, run);
+  });
   Release(std::move(cipher));
   return status;
 }

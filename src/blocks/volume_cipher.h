@@ -43,7 +43,4 @@ class VolumeCipher {
 // HMAC-SHA256(HKDF-SHA256(key, info "kura key check v1"), "kura-volume-key").
 base::Result<std::vector<uint8_t>> KeyCheckFor(const crypto::SecretBytes& key);
 
-// True when every byte is zero.
-bool IsAllZero(base::ByteSpan data);
-
 }  // namespace kura::blocks

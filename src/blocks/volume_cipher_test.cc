@@ -14,7 +14,7 @@ namespace kura::blocks {
 namespace {
 
 using base::StatusCode;
-using testing::RandomBuffer;
+using test_support::RandomBuffer;
 
 crypto::SecretBytes NewKey() {
   auto key = crypto::RandomSecret(crypto::kXtsKeySize);
@@ -98,14 +98,14 @@ TEST(VolumeCipherTest, AllZeroStoredSectorsAreHoles) {
   std::fill(Sector(plain, 5).begin(), Sector(plain, 5).end(), 0);
   auto stored = plain;
   ASSERT_TRUE(cipher->Encrypt(2, 4 * kSectorSize, stored).ok());
-  EXPECT_FALSE(IsAllZero(Sector(stored, 5)));
+  EXPECT_FALSE(base::IsAllZero(Sector(stored, 5)));
 
   // Sectors 0, 3 and 4 were never written: the store hands back zeros.
   for (size_t s : {0, 3, 4}) std::fill(Sector(stored, s).begin(), Sector(stored, s).end(), 0);
   ASSERT_TRUE(cipher->Decrypt(2, 4 * kSectorSize, stored).ok());
   for (size_t s = 0; s < kSectors; ++s) {
     if (s == 0 || s == 3 || s == 4) {
-      EXPECT_TRUE(IsAllZero(Sector(stored, s))) << "hole sector " << s;
+      EXPECT_TRUE(base::IsAllZero(Sector(stored, s))) << "hole sector " << s;
     } else {
       EXPECT_TRUE(std::equal(Sector(stored, s).begin(), Sector(stored, s).end(), Sector(plain, s).begin()))
           << "sector " << s;
@@ -115,7 +115,7 @@ TEST(VolumeCipherTest, AllZeroStoredSectorsAreHoles) {
   // A buffer that is all holes stays zeros.
   std::vector<uint8_t> zeros(kChunkSize, 0);
   ASSERT_TRUE(cipher->Decrypt(9, 0, zeros).ok());
-  EXPECT_TRUE(IsAllZero(zeros));
+  EXPECT_TRUE(base::IsAllZero(zeros));
 }
 
 TEST(VolumeCipherTest, BadKeysAreRejected) {
@@ -180,11 +180,11 @@ TEST(VolumeCipherTest, KeyCheck) {
 
 TEST(VolumeCipherTest, IsAllZero) {
   std::vector<uint8_t> v(4099, 0);
-  EXPECT_TRUE(IsAllZero(v));
-  EXPECT_TRUE(IsAllZero({}));
+  EXPECT_TRUE(base::IsAllZero(v));
+  EXPECT_TRUE(base::IsAllZero({}));
   for (size_t i : {size_t{0}, size_t{7}, size_t{8}, size_t{4095}, size_t{4098}}) {
     v[i] = 1;
-    EXPECT_FALSE(IsAllZero(v)) << i;
+    EXPECT_FALSE(base::IsAllZero(v)) << i;
     v[i] = 0;
   }
 }

@@ -19,9 +19,9 @@ namespace kura::blocks {
 namespace {
 
 using base::StatusCode;
-using testing::FillRandom;
-using testing::RandomBuffer;
-using testing::TempDir;
+using test_support::FillRandom;
+using test_support::RandomBuffer;
+using test_support::TempDir;
 
 // Counts SyncDir calls that reach the disk (to see when directory entries are made durable).
 class CountingFilesystem : public env::FaultInjectingFilesystem {
