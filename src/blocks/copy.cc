@@ -1,15 +1,15 @@
 // Engine::StartCopy / RunCopy: copy with re-encryption, streaming chunk by
 // chunk. Each batch of chunks is decrypted with the source key, encrypted
-// with the target key by a pool of threads (both cores), written to new
+// with the target key on the engine's task pool (every core), written to new
 // objects, synced, and committed together with the job's progress mark, so a
 // crash loses at most the batch in flight and never touches the source.
 #include <fmt/format.h>
 
-#include <atomic>
 #include <thread>
 
 #include "blocks/engine.h"
 #include "blocks/sector_runs.h"
+#include "blocks/task_pool.h"
 #include "blocks/volume_cipher.h"
 
 namespace kura::blocks {
@@ -124,23 +124,14 @@ base::Result<CopyResult> Engine::RunCopy(CopyJobId job_id, KeyPtr source_key, Ke
       KURA_ASSIGN_OR_RETURN(object, next_object());
     }
     std::vector<ObjectId> written(batch.size(), kZeroObject);
-    std::vector<base::Status> errors(threads);
-    std::atomic<size_t> cursor{0};
-    auto worker = [&](unsigned t) {
-      std::vector<uint8_t> buffer(kChunkSize);
-      for (size_t i = cursor++; i < batch.size(); i = cursor++) {
-        auto result = copy_chunk(batch[i], objects[i], buffer);
-        if (!result.ok()) {
-          errors[t] = result.status();
-          return;
-        }
-        written[i] = *result;
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
-    worker(0);
-    for (auto& thread : pool) thread.join();
+    base::Status copied_status = TaskPool::Shared().ParallelFor(
+        batch.size(),
+        [&](size_t i) -> base::Status {
+          thread_local std::vector<uint8_t> buffer(kChunkSize);
+          KURA_ASSIGN_OR_RETURN(written[i], copy_chunk(batch[i], objects[i], buffer));
+          return base::Status::Ok();
+        },
+        threads);
     std::vector<ObjectId> to_sync;
     for (ObjectId object : written) {
       if (object != kZeroObject) to_sync.push_back(object);
@@ -149,10 +140,7 @@ base::Result<CopyResult> Engine::RunCopy(CopyJobId job_id, KeyPtr source_key, Ke
     for (size_t i = 0; i < batch.size(); ++i) {
       if (written[i] != kZeroObject) entries.emplace_back(batch[i], written[i]);
     }
-    base::Status status;
-    for (const auto& error : errors) {
-      if (status.ok()) status = error;
-    }
+    base::Status status = copied_status;
     if (status.ok()) status = store_->Sync(to_sync);
     if (status.ok()) {
       status = [&]() -> base::Status {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "base/log.h"
+#include "blocks/task_pool.h"
 
 namespace kura::blocks {
 
@@ -25,19 +26,26 @@ std::vector<uint8_t>& Scratch(size_t size) {
 uint64_t AlignDown(uint64_t v) { return v / kSectorSize * kSectorSize; }
 uint64_t AlignUp(uint64_t v) { return (v + kSectorSize - 1) / kSectorSize * kSectorSize; }
 
-// Calls fn(chunk_index, offset_in_chunk, buffer_offset, length) for each chunk piece of [offset, offset+length).
-template <typename Fn>
-base::Status ForEachChunkPiece(uint64_t offset, uint64_t length, Fn&& fn) {
-  uint64_t done = 0;
-  while (done < length) {
+// Below this, spreading a request's chunks over the cores costs more than it saves.
+constexpr uint64_t kParallelRequestBytes = 256 * 1024;
+
+struct ChunkPiece {
+  uint64_t index;     // chunk index
+  uint64_t in_chunk;  // offset within the chunk
+  uint64_t at;        // offset within the request
+  uint64_t length;
+};
+
+std::vector<ChunkPiece> SplitIntoChunks(uint64_t offset, uint64_t length) {
+  std::vector<ChunkPiece> pieces;
+  for (uint64_t done = 0; done < length;) {
     uint64_t pos = offset + done;
-    uint64_t index = pos / kChunkSize;
     uint64_t in_chunk = pos % kChunkSize;
     uint64_t piece = std::min(length - done, kChunkSize - in_chunk);
-    KURA_RETURN_IF_ERROR(fn(index, in_chunk, done, piece));
+    pieces.push_back({pos / kChunkSize, in_chunk, done, piece});
     done += piece;
   }
-  return base::Status::Ok();
+  return pieces;
 }
 
 }  // namespace
@@ -121,11 +129,26 @@ void Volume::MarkDirty(ObjectId object) {
   dirty_.insert(object);
 }
 
+base::Status Volume::ForEachPiece(uint64_t offset, uint64_t length,
+                                  const std::function<base::Status(const ChunkPieceRef&)>& fn) {
+  std::vector<ChunkPiece> pieces = SplitIntoChunks(offset, length);
+  auto run = [&](size_t i) {
+    const ChunkPiece& p = pieces[i];
+    return fn(ChunkPieceRef{p.index, p.in_chunk, p.at, p.length});
+  };
+  // Encryption is the costly part of a large request: give each chunk its own core.
+  if (cipher_ && pieces.size() > 1 && length >= kParallelRequestBytes) {
+    return TaskPool::Shared().ParallelFor(pieces.size(), run);
+  }
+  for (size_t i = 0; i < pieces.size(); ++i) KURA_RETURN_IF_ERROR(run(i));
+  return base::Status::Ok();
+}
+
 base::Status Volume::Read(uint64_t offset, base::MutableByteSpan out) {
   KURA_RETURN_IF_ERROR(CheckRange(offset, out.size()));
   std::shared_lock io(io_mu_);
-  return ForEachChunkPiece(offset, out.size(), [&](uint64_t index, uint64_t in_chunk, uint64_t at, uint64_t len) {
-    return ReadInChunk(index, in_chunk, out.subspan(at, len));
+  return ForEachPiece(offset, out.size(), [&](const ChunkPieceRef& p) {
+    return ReadInChunk(p.index, p.in_chunk, out.subspan(p.at, p.length));
   });
 }
 
@@ -154,8 +177,8 @@ base::Status Volume::ReadInChunk(uint64_t index, uint64_t offset, base::MutableB
 base::Status Volume::Write(uint64_t offset, base::ByteSpan data) {
   KURA_RETURN_IF_ERROR(CheckRange(offset, data.size()));
   std::shared_lock io(io_mu_);
-  return ForEachChunkPiece(offset, data.size(), [&](uint64_t index, uint64_t in_chunk, uint64_t at, uint64_t len) {
-    return WriteInChunk(index, in_chunk, data.subspan(at, len));
+  return ForEachPiece(offset, data.size(), [&](const ChunkPieceRef& p) {
+    return WriteInChunk(p.index, p.in_chunk, data.subspan(p.at, p.length));
   });
 }
 
@@ -177,6 +200,12 @@ base::Status Volume::WriteInChunk(uint64_t index, uint64_t offset, base::ByteSpa
   uint64_t end = AlignUp(offset + data.size());
   auto& buffer = Scratch(end - start);
   base::MutableByteSpan sectors(buffer.data(), end - start);
+  if (start == offset && end == offset + data.size()) {  // whole sectors: encrypt straight from the caller
+    KURA_RETURN_IF_ERROR(cipher_->Encrypt(index, start, data, sectors));
+    KURA_RETURN_IF_ERROR(store_->Write(chunk.object, start, sectors));
+    MarkDirty(chunk.object);
+    return base::Status::Ok();
+  }
   // Partial sectors at either edge: read-modify-write.
   if (start != offset) {
     KURA_RETURN_IF_ERROR(store_->Read(chunk.object, start, sectors.first(kSectorSize)));
@@ -198,9 +227,10 @@ base::Status Volume::WriteInChunk(uint64_t index, uint64_t offset, base::ByteSpa
 base::Status Volume::WriteZeroes(uint64_t offset, uint64_t length) {
   KURA_RETURN_IF_ERROR(CheckRange(offset, length));
   std::shared_lock io(io_mu_);
-  return ForEachChunkPiece(offset, length, [&](uint64_t index, uint64_t in_chunk, uint64_t, uint64_t len) {
-    return ZeroInChunk(index, in_chunk, len);
-  });
+  for (const auto& p : SplitIntoChunks(offset, length)) {
+    KURA_RETURN_IF_ERROR(ZeroInChunk(p.index, p.in_chunk, p.length));
+  }
+  return base::Status::Ok();
 }
 
 base::Status Volume::ZeroInChunk(uint64_t index, uint64_t offset, uint64_t length) {

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -66,6 +67,13 @@ class Volume {
   base::Result<SnapshotId> TakeSnapshot();
   void Grow(uint64_t new_size);
 
+  struct ChunkPieceRef {
+    uint64_t index, in_chunk, at, length;
+  };
+  // Runs fn for each chunk-sized piece of [offset, offset+length); pieces of
+  // a large encrypted request run in parallel.
+  base::Status ForEachPiece(uint64_t offset, uint64_t length,
+                            const std::function<base::Status(const ChunkPieceRef&)>& fn);
   base::Status CheckRange(uint64_t offset, uint64_t length) const;
   std::shared_mutex& StripeFor(uint64_t index) { return stripes_[index % stripes_.size()]; }
   bool Owned(const CachedChunk& c) const { return c.lineage == id_ && c.generation == generation_; }

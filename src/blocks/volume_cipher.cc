@@ -32,10 +32,11 @@ void VolumeCipher::Release(std::unique_ptr<crypto::XtsCipher> cipher) {
   idle_.push_back(std::move(cipher));
 }
 
-base::Status VolumeCipher::Encrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data) {
+base::Status VolumeCipher::Encrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::ByteSpan in,
+                                   base::MutableByteSpan out) {
   KURA_ASSIGN_OR_RETURN(auto cipher, Acquire());
   uint64_t first_sector = (chunk_index * kChunkSize + offset_in_chunk) / kSectorSize;
-  base::Status status = cipher->Encrypt(first_sector, kSectorSize, data, data);
+  base::Status status = cipher->Encrypt(first_sector, kSectorSize, in, out);
   Release(std::move(cipher));
   return status;
 }

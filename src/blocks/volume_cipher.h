@@ -23,9 +23,13 @@ class VolumeCipher {
  public:
   static base::Result<std::unique_ptr<VolumeCipher>> Create(const crypto::SecretBytes& key);
 
-  // `data` starts at sector-aligned byte `offset_in_chunk` of chunk
-  // `chunk_index` and is a whole number of sectors; transformed in place.
-  base::Status Encrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data);
+  // `in` starts at sector-aligned byte `offset_in_chunk` of chunk
+  // `chunk_index` and is a whole number of sectors; `out` has the same size
+  // and may be `in` itself.
+  base::Status Encrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::ByteSpan in, base::MutableByteSpan out);
+  base::Status Encrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data) {
+    return Encrypt(chunk_index, offset_in_chunk, data, data);
+  }
   // Like Encrypt; all-zero stored sectors are left as zeros (holes).
   base::Status Decrypt(uint64_t chunk_index, uint64_t offset_in_chunk, base::MutableByteSpan data);
 
