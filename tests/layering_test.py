@@ -11,7 +11,12 @@ ALLOWED = {
     "env": {"base"},
     "meta": {"base", "env"},
     "blocks": {"base", "crypto", "env", "meta"},
-    "cmd": {"base", "crypto", "env", "meta", "blocks"},
+    "iam": {"base", "crypto", "env", "meta"},
+    "kms": {"base", "crypto", "env", "meta", "iam"},
+    "client": {"base", "crypto"},
+    "api": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "client"},
+    "net": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "client", "api"},
+    "cmd": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "client", "api", "net"},
 }
 
 src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent / "src")

@@ -8,6 +8,7 @@ KURA_BUILD="${KURA_BUILD:-$KURA_ROOT/build}"
 KURA_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libboost-dev nlohmann-json3-dev libpugixml-dev python3-botocore
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-cryptography
 )

@@ -34,11 +34,16 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // `detail` is a layer's own finer error kind (an enum value of that layer,
+  // e.g. kms::KmsError), which the API layer maps to the wire error code.
+  Status(StatusCode code, int detail, std::string message)
+      : code_(code), detail_(detail), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
+  int detail() const { return detail_; }
   const std::string& message() const { return message_; }
   // "NotFound: chunk 12 missing"; "OK" for success.
   std::string ToString() const;
@@ -47,11 +52,12 @@ class [[nodiscard]] Status {
   Status WithContext(std::string_view context) const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.detail_ == b.detail_ && a.message_ == b.message_;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
+  int detail_ = 0;
   std::string message_;
 };
 
