@@ -12,7 +12,7 @@ Environment:
   KURA_CRASH_SEED        seed of the test's randomness (default: random; printed on failure)
   KURA_CRASH_KEEP        if set, the data directory is kept (and its path printed)
   KURA_CRASH_DEADLINE    seconds after which no new iteration starts (default 480), so
-                         that a loaded machine cannot push the test past ~3 minutes
+                         that a loaded machine cannot push the test past ~8 minutes
 """
 
 import os
