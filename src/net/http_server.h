@@ -1,0 +1,42 @@
+// HttpServer: one HTTP/1.1 listening port on Boost.Beast/Asio. Keep-alive,
+// chunked request bodies, limits on header and body size (413 beyond), idle
+// timeouts. Requests are parsed on the I/O threads and handled on a bounded
+// worker pool, so a slow handler never stalls the accept loop. Stop() is
+// graceful: it stops accepting, lets requests in flight finish and answers
+// them, then closes every connection.
+// Thread-safety: Start/Stop/Wait from one controlling thread; the handler is
+// called concurrently from the worker threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/http.h"
+#include "base/status.h"
+
+namespace kura::net {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;          // 0: pick a free port (see HttpServer::port)
+  unsigned io_threads = 1;
+  unsigned worker_threads = 4;   // handlers running at once
+  size_t max_queued_requests = 1024;  // beyond: 503 at once
+  size_t max_header_bytes = 64 * 1024;
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  std::chrono::seconds idle_timeout{60};
+};
+
+class HttpServer {
+ public:
+  static base::Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options, api::HttpHandler handler);
+  virtual ~HttpServer() = default;
+  // The bound port (useful with port 0).
+  virtual uint16_t port() const = 0;
+  // Graceful stop; returns when every connection is closed.
+  virtual void Stop() = 0;
+};
+
+}  // namespace kura::net
