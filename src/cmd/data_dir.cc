@@ -22,8 +22,8 @@ base::Result<DataDir> OpenDataDir(const std::string& path) {
   KURA_RETURN_IF_ERROR(fs->CreateDirs(path, 0700));
   KURA_ASSIGN_OR_RETURN(std::shared_ptr<meta::Database> db, meta::OpenSqliteDatabase(path + "/metadata.db"));
   KURA_ASSIGN_OR_RETURN(std::shared_ptr<blocks::ChunkStore> store, blocks::LocalChunkStore::Open(fs, path + "/chunks"));
-  KURA_ASSIGN_OR_RETURN(auto engine, blocks::Engine::Open(std::move(db), std::move(store)));
-  return DataDir{path, std::move(engine)};
+  KURA_ASSIGN_OR_RETURN(auto engine, blocks::Engine::Open(db, std::move(store)));
+  return DataDir{path, std::move(db), std::move(engine)};
 }
 
 }  // namespace kura::cmd

@@ -1,5 +1,9 @@
-// Where a single-node installation keeps its state, and opening it:
-// <data dir>/metadata.db (SQLite) and <data dir>/chunks/ (chunk objects).
+// Where a single-node installation keeps its state:
+//   <data dir>/metadata.db   SQLite: every layer's tables
+//   <data dir>/chunks/       chunk objects of the block engine
+//   <data dir>/root.key      the root key (0600), unless a passphrase is used
+//   <data dir>/credentials   the bootstrap account's root access key (0600)
+//   <data dir>/audit.log     one JSON line per KMS call
 // Thread-safety: functions only.
 #pragma once
 
@@ -8,6 +12,7 @@
 
 #include "base/status.h"
 #include "blocks/engine.h"
+#include "meta/database.h"
 
 namespace kura::cmd {
 
@@ -16,11 +21,12 @@ std::string DefaultDataDir();
 
 struct DataDir {
   std::string path;
+  std::shared_ptr<meta::Database> db;
   std::unique_ptr<blocks::Engine> engine;
 };
 
 // Creates the directory (0700) when absent, opens the metadata store, applies
-// schema migrations and recovers the block engine after a crash.
+// the block engine's migrations and recovers it after a crash.
 base::Result<DataDir> OpenDataDir(const std::string& path);
 
 }  // namespace kura::cmd

@@ -2,10 +2,88 @@
 
 #include <signal.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "api/iam_provider.h"
+#include "api/kms_provider.h"
+#include "api/router.h"
+#include "api/sts_provider.h"
 #include "base/log.h"
+#include "cmd/bootstrap.h"
 #include "cmd/data_dir.h"
+#include "cmd/root_key.h"
+#include "env/filesystem.h"
+#include "iam/identity_store.h"
+#include "kms/audit.h"
+#include "kms/kms_service.h"
+#include "net/http_server.h"
 
 namespace kura::cmd {
+
+namespace {
+
+int Fail(std::string_view what, const base::Status& status) {
+  base::LogEvent(base::LogLevel::kError, "serve_failed", {{"step", std::string(what)}, {"error", status.ToString()}});
+  return 1;
+}
+
+base::Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return base::InvalidArgumentError("--listen takes HOST:PORT, got " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return base::InvalidArgumentError("--listen: bad port in " + listen);
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+base::Result<crypto::SecretBytes> LoadRootKey(const ServeOptions& options) {
+  auto fs = env::PosixFilesystem();
+  if (!options.root_key_passphrase_file.empty()) {
+    KURA_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(options.root_key_passphrase_file));
+    std::string passphrase(bytes.begin(), bytes.end());
+    while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) passphrase.pop_back();
+    return RootKeyFromPassphrase(*fs, passphrase, options.data_dir + "/root-key.salt");
+  }
+  std::string path = options.root_key_file.empty() ? options.data_dir + "/root.key" : options.root_key_file;
+  return LoadOrCreateRootKeyFile(*fs, path);
+}
+
+// Appends audit lines to <data dir>/audit.log (one JSON object per line).
+class FileAuditSink : public kms::AuditSink {
+ public:
+  explicit FileAuditSink(std::unique_ptr<env::RandomAccessFile> file, uint64_t size)
+      : file_(std::move(file)), offset_(size) {}
+  void Write(std::string_view line) override {
+    std::lock_guard lock(mu_);
+    std::string text(line);
+    text += '\n';
+    if (file_->WriteAt(offset_, base::AsBytes(text)).ok()) offset_ += text.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<env::RandomAccessFile> file_;
+  uint64_t offset_;
+};
+
+base::Result<std::shared_ptr<kms::AuditSink>> OpenAuditLog(const std::string& path) {
+  KURA_ASSIGN_OR_RETURN(auto file, env::PosixFilesystem()->Open(path, env::OpenMode::kReadWriteCreate, 0600));
+  KURA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  return std::shared_ptr<kms::AuditSink>(std::make_shared<FileAuditSink>(std::move(file), size));
+}
+
+}  // namespace
 
 int Serve(const ServeOptions& options) {
   // Block the stop signals before any thread starts, then wait for one.
@@ -15,16 +93,117 @@ int Serve(const ServeOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto data_dir = OpenDataDir(options.data_dir);
-  if (!data_dir.ok()) {
-    base::LogEvent(base::LogLevel::kError, "serve_failed",
-                   {{"data_dir", options.data_dir}, {"error", data_dir.status().ToString()}});
-    return 1;
+  auto listen = ParseListen(options.listen);
+  if (!listen.ok()) return Fail("listen", listen.status());
+  bool open_auth = options.auth == "open";
+  if (!open_auth && options.auth != "verify") {
+    return Fail("auth", base::InvalidArgumentError("--auth takes verify or open"));
   }
-  base::LogEvent(base::LogLevel::kInfo, "serve_ready", {{"data_dir", data_dir->path}});
+  if (open_auth && options.default_account_id.size() != 12) {
+    return Fail("auth", base::InvalidArgumentError("--auth open needs --default-account-id with 12 digits"));
+  }
+
+  auto data_dir = OpenDataDir(options.data_dir);
+  if (!data_dir.ok()) return Fail("data directory", data_dir.status());
+  auto root = LoadRootKey(options);
+  if (!root.ok()) return Fail("root key", root.status());
+  auto iam_key = DerivePurposeKey(*root, "kura iam secrets v1");
+  auto kms_key = DerivePurposeKey(*root, "kura kms key material v1");
+  if (!iam_key.ok() || !kms_key.ok()) return Fail("root key", iam_key.ok() ? kms_key.status() : iam_key.status());
+
+  auto identities_opened = iam::IdentityStore::Open(data_dir->db, std::move(iam_key).value());
+  if (!identities_opened.ok()) return Fail("identity store", identities_opened.status());
+  std::shared_ptr<iam::IdentityStore> identities = std::move(identities_opened).value();
+  auto bootstrap = BootstrapIfNew(*identities, data_dir->path,
+                                  open_auth ? options.default_account_id : options.bootstrap_account_id);
+  if (!bootstrap.ok()) return Fail("bootstrap", bootstrap.status());
+  if (bootstrap->created) {
+    base::LogEvent(base::LogLevel::kInfo, "bootstrap_account_created",
+                   {{"account", bootstrap->account_id}, {"credentials", bootstrap->credentials_path}});
+  }
+  if (open_auth && !identities->GetAccount(options.default_account_id).ok()) {
+    auto created = identities->CreateAccount(options.default_account_id, "default");
+    if (!created.ok()) return Fail("default account", created.status());
+  }
+
+  auto audit = OpenAuditLog(data_dir->path + "/audit.log");
+  if (!audit.ok()) return Fail("audit log", audit.status());
+  kms::KmsOptions kms_options;
+  kms_options.db = data_dir->db;
+  kms_options.sealing_key = std::move(kms_key).value();
+  kms_options.regions = options.regions;
+  kms_options.identity_policies = [identities](const iam::Principal& principal) {
+    return identities->PoliciesOf(principal);
+  };
+  kms_options.audit = *audit;
+  auto kms_opened = kms::KmsService::Open(std::move(kms_options));
+  if (!kms_opened.ok()) return Fail("kms", kms_opened.status());
+  std::shared_ptr<kms::KmsService> kms = std::move(kms_opened).value();
+
+  api::RouterOptions router_options;
+  router_options.verify_signatures = !open_auth;
+  router_options.open_account_id = options.default_account_id;
+  router_options.regions = options.regions;
+  auto router = std::make_shared<api::Router>(router_options, [identities](const std::string& access_key_id)
+                                                                  -> std::optional<api::KeyOwner> {
+    auto found = identities->LookupAccessKey(access_key_id);
+    if (!found.ok() || !found->has_value()) return std::nullopt;
+    return api::KeyOwner{(*found)->principal, (*found)->secret_access_key};
+  });
+  for (std::shared_ptr<api::Provider> provider : std::vector<std::shared_ptr<api::Provider>>{
+           std::make_shared<api::KmsProvider>(kms), std::make_shared<api::IamProvider>(identities),
+           std::make_shared<api::StsProvider>()}) {
+    base::Status added = router->AddProvider(provider);
+    if (!added.ok()) return Fail("service model", added);
+  }
+
+  net::HttpServerOptions http;
+  http.host = listen->first;
+  http.port = listen->second;
+  http.worker_threads = options.workers;
+  auto server = net::HttpServer::Start(http, [router](api::HttpRequest&& request) {
+    return router->Handle(std::move(request));
+  });
+  if (!server.ok()) return Fail("listen", server.status());
+  if (open_auth) {
+    base::LogEvent(base::LogLevel::kWarn, "auth_open",
+                   {{"warning", "signatures are NOT verified: every caller acts as account " +
+                                    options.default_account_id + "; for local test harnesses only"}});
+  }
+  base::LogEvent(base::LogLevel::kInfo, "serve_ready",
+                 {{"endpoint", fmt::format("http://{}:{}", http.host, (*server)->port())},
+                  {"data_dir", data_dir->path},
+                  {"credentials", bootstrap->credentials_path}});
+
+  // Background work: key rotation and deletion when due, meter flushes.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread maintenance([&] {
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(30), [&] { return stopping; })) {
+      lock.unlock();
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+      auto due = kms->ProcessDue(now);
+      if (!due.ok()) base::LogEvent(base::LogLevel::kWarn, "kms_maintenance_failed", {{"error", due.status().ToString()}});
+      (void)kms->FlushMeter();
+      lock.lock();
+    }
+  });
+
   int signal = 0;
   sigwait(&stop_signals, &signal);
   base::LogEvent(base::LogLevel::kInfo, "serve_stopping", {{"signal", std::to_string(signal)}});
+  (*server)->Stop();
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  maintenance.join();
+  (void)kms->FlushMeter();
+  base::LogEvent(base::LogLevel::kInfo, "serve_stopped");
   return 0;
 }
 

@@ -1,12 +1,23 @@
-// `kura serve`: opens the data directory and runs until SIGTERM or SIGINT.
+// `kura serve`: opens the data directory, the root key, the identity store and
+// the KMS, and serves every AWS API on one HTTP port until SIGTERM/SIGINT,
+// then stops gracefully (requests in flight finish).
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace kura::cmd {
 
 struct ServeOptions {
   std::string data_dir;
+  std::string listen = "127.0.0.1:8080";
+  std::string auth = "verify";           // "verify" | "open"
+  std::string default_account_id;        // --auth open: the account every caller acts as
+  std::string bootstrap_account_id;      // first start: the bootstrap account's id (random when empty)
+  std::string root_key_file;             // default <data dir>/root.key
+  std::string root_key_passphrase_file;  // instead of a key file
+  std::vector<std::string> regions = {"us-east-1", "ap-northeast-1"};
+  unsigned workers = 8;
 };
 
 int Serve(const ServeOptions& options);
