@@ -10,7 +10,7 @@ KURA_PACKAGES=(
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
   libboost-dev nlohmann-json3-dev libpugixml-dev python3-botocore
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pytest python3-cryptography
+  python3 python3-pytest python3-cryptography python3-boto3 awscli
 )
 
 kura_install_packages() {
