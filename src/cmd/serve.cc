@@ -1,6 +1,7 @@
 #include "cmd/serve.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -86,6 +87,8 @@ base::Result<std::shared_ptr<kms::AuditSink>> OpenAuditLog(const std::string& pa
 }  // namespace
 
 int Serve(const ServeOptions& options) {
+  // Everything kura writes (metadata, chunks, keys, logs) is for its own user only.
+  ::umask(077);
   // Block the stop signals before any thread starts, then wait for one.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
