@@ -96,3 +96,50 @@ def test_malformed_json_and_unknown_operation(kura):
     assert status == 400 and b"UnknownOperationException" in text
     status, text = signed("TrentService.Encrypt", b'{"KeyId": ""}')
     assert status == 400 and b"ValidationException" in text
+
+
+def test_stale_and_future_dates_are_refused(kura):
+    import datetime
+    import urllib.request
+    from botocore.awsrequest import AWSRequest
+    from botocore.auth import SigV4Auth
+    from botocore.credentials import Credentials
+
+    def call_at(when):
+        body = b"{}"
+        request = AWSRequest(method="POST", url=kura.endpoint + "/", data=body,
+                             headers={"X-Amz-Target": "TrentService.ListKeys",
+                                      "Content-Type": "application/x-amz-json-1.1"})
+        # botocore signs with its own clock: give it ours for this one call.
+        import botocore.auth
+
+        class FixedClock(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return when.replace(tzinfo=None)
+
+            @classmethod
+            def now(cls, tz=None):
+                return when if tz else when.replace(tzinfo=None)
+
+        real = botocore.auth.datetime.datetime
+        botocore.auth.datetime.datetime = FixedClock
+        try:
+            SigV4Auth(Credentials(kura.access_key_id, kura.secret_access_key), "kms", "us-east-1").add_auth(request)
+        finally:
+            botocore.auth.datetime.datetime = real
+        headers = dict(request.headers)
+        prepared = urllib.request.Request(kura.endpoint + "/", data=body, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(prepared, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    status, text = call_at(now)
+    assert status == 200, text
+    status, text = call_at(now - datetime.timedelta(minutes=20))
+    assert status == 400 and b"InvalidSignatureException" in text and b"Signature expired" in text
+    status, text = call_at(now + datetime.timedelta(minutes=20))
+    assert status == 400 and b"InvalidSignatureException" in text and b"not yet current" in text
