@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/log.h"
+#include "cmd/admin.h"
 #include "cmd/data_dir.h"
 #include "cmd/serve.h"
 
@@ -37,6 +38,51 @@ int main(int argc, char** argv) {
   serve->add_option("--regions", serve_options.regions, "enabled regions")->delimiter(',')->capture_default_str();
   serve->add_option("--workers", serve_options.workers, "requests handled at once")->capture_default_str();
 
+  // kura admin ...
+  auto* admin = app.add_subcommand("admin", "operator commands: accounts, access keys, audit trail, cost");
+  admin->require_subcommand(1);
+  kura::cmd::AdminClientOptions admin_client;
+  auto add_client_options = [&](CLI::App* command) {
+    command->add_option("--endpoint-url", admin_client.endpoint_url, "the running kura serve")->capture_default_str();
+    command->add_option("--profile", admin_client.profile,
+                        "credentials profile (default: AWS_PROFILE, else `default`); credentials come from the "
+                        "environment or the shared credentials file, as for the aws CLI");
+  };
+  kura::cmd::CreateAccountOptions create_account;
+  auto* create_account_cmd =
+      admin->add_subcommand("create-account", "create an account and its first root access key (operator only)");
+  add_client_options(create_account_cmd);
+  create_account_cmd->add_option("--account-id", create_account.account_id, "12 digits (random when absent)");
+  create_account_cmd->add_option("--name", create_account.name, "the account's name");
+  kura::cmd::CreateAccessKeyOptions create_key;
+  auto* create_key_cmd = admin->add_subcommand(
+      "create-access-key", "create an access key for an account's root or one of its IAM users");
+  add_client_options(create_key_cmd);
+  create_key_cmd->add_option("--account-id", create_key.account_id, "the account")->required();
+  create_key_cmd->add_option("--user-name", create_key.user_name, "an IAM user (default: the account root)");
+  auto* key_id_opt = create_key_cmd->add_option("--access-key-id", create_key.access_key_id, "a chosen key id");
+  auto* secret_opt =
+      create_key_cmd->add_option("--secret-access-key", create_key.secret_access_key, "the chosen key's secret");
+  key_id_opt->needs(secret_opt);
+  secret_opt->needs(key_id_opt);
+  kura::cmd::AuditOptions audit;
+  audit.data_dir = kura::cmd::DefaultDataDir();
+  auto* audit_cmd = admin->add_subcommand("audit", "print lines of <data dir>/audit.log, newest last");
+  audit_cmd->add_option("--data-dir", audit.data_dir, "the server's state directory")->capture_default_str();
+  audit_cmd->add_option("--account", audit.account, "calls by this account or on its keys");
+  audit_cmd->add_option("--operation", audit.operation, "a KMS operation (Encrypt, CreateKey, ...)");
+  audit_cmd->add_option("--since", audit.since, "ISO 8601 date or date-time (UTC unless an offset is given)");
+  audit_cmd->add_option("--limit", audit.limit, "only the last N matching lines")->check(CLI::NonNegativeNumber);
+  kura::cmd::CostOptions cost;
+  cost.data_dir = kura::cmd::DefaultDataDir();
+  auto* cost_cmd = admin->add_subcommand("cost", "print an account's KMS bill for a month");
+  cost_cmd->add_option("--account", cost.account, "the account")->required();
+  cost_cmd->add_option("--month", cost.month, "YYYY-MM (UTC)")->required();
+  cost_cmd->add_option("--data-dir", cost.data_dir, "the server's state directory")->capture_default_str();
+  cost_cmd->add_option("--root-key-file", cost.root_key_file, "root key file (default <data dir>/root.key)");
+  cost_cmd->add_option("--root-key-passphrase-file", cost.root_key_passphrase_file,
+                       "derive the root key from the passphrase in this file");
+
   app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -52,5 +98,9 @@ int main(int argc, char** argv) {
     std::cout << "kura " << KURA_VERSION << "\n";
     return 0;
   }
+  if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
+  if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);
+  if (*audit_cmd) return kura::cmd::AdminAudit(audit, std::cout, std::cerr);
+  if (*cost_cmd) return kura::cmd::AdminCost(cost, std::cout, std::cerr);
   return kura::cmd::Serve(serve_options);
 }

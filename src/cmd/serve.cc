@@ -10,15 +10,14 @@
 
 #include <fmt/format.h>
 
+#include "api/admin_handler.h"
 #include "api/iam_provider.h"
 #include "api/kms_provider.h"
 #include "api/router.h"
 #include "api/sts_provider.h"
 #include "base/log.h"
 #include "cmd/bootstrap.h"
-#include "cmd/data_dir.h"
-#include "cmd/root_key.h"
-#include "env/filesystem.h"
+#include "cmd/services.h"
 #include "iam/identity_store.h"
 #include "kms/audit.h"
 #include "kms/kms_service.h"
@@ -48,42 +47,6 @@ base::Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& li
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
-base::Result<crypto::SecretBytes> LoadRootKey(const ServeOptions& options) {
-  auto fs = env::PosixFilesystem();
-  if (!options.root_key_passphrase_file.empty()) {
-    KURA_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(options.root_key_passphrase_file));
-    std::string passphrase(bytes.begin(), bytes.end());
-    while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) passphrase.pop_back();
-    return RootKeyFromPassphrase(*fs, passphrase, options.data_dir + "/root-key.salt");
-  }
-  std::string path = options.root_key_file.empty() ? options.data_dir + "/root.key" : options.root_key_file;
-  return LoadOrCreateRootKeyFile(*fs, path);
-}
-
-// Appends audit lines to <data dir>/audit.log (one JSON object per line).
-class FileAuditSink : public kms::AuditSink {
- public:
-  explicit FileAuditSink(std::unique_ptr<env::RandomAccessFile> file, uint64_t size)
-      : file_(std::move(file)), offset_(size) {}
-  void Write(std::string_view line) override {
-    std::lock_guard lock(mu_);
-    std::string text(line);
-    text += '\n';
-    if (file_->WriteAt(offset_, base::AsBytes(text)).ok()) offset_ += text.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::unique_ptr<env::RandomAccessFile> file_;
-  uint64_t offset_;
-};
-
-base::Result<std::shared_ptr<kms::AuditSink>> OpenAuditLog(const std::string& path) {
-  KURA_ASSIGN_OR_RETURN(auto file, env::PosixFilesystem()->Open(path, env::OpenMode::kReadWriteCreate, 0600));
-  KURA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  return std::shared_ptr<kms::AuditSink>(std::make_shared<FileAuditSink>(std::move(file), size));
-}
-
 }  // namespace
 
 int Serve(const ServeOptions& options) {
@@ -106,18 +69,17 @@ int Serve(const ServeOptions& options) {
     return Fail("auth", base::InvalidArgumentError("--auth open needs --default-account-id with 12 digits"));
   }
 
-  auto data_dir = OpenDataDir(options.data_dir);
-  if (!data_dir.ok()) return Fail("data directory", data_dir.status());
-  auto root = LoadRootKey(options);
-  if (!root.ok()) return Fail("root key", root.status());
-  auto iam_key = DerivePurposeKey(*root, "kura iam secrets v1");
-  auto kms_key = DerivePurposeKey(*root, "kura kms key material v1");
-  if (!iam_key.ok() || !kms_key.ok()) return Fail("root key", iam_key.ok() ? kms_key.status() : iam_key.status());
+  ServicesOptions services_options;
+  services_options.data_dir = options.data_dir;
+  services_options.root_key_file = options.root_key_file;
+  services_options.root_key_passphrase_file = options.root_key_passphrase_file;
+  services_options.regions = options.regions;
+  auto services = OpenServices(services_options);
+  if (!services.ok()) return Fail("open", services.status());
+  std::shared_ptr<iam::IdentityStore> identities = services->identities;
+  std::shared_ptr<kms::KmsService> kms = services->kms;
 
-  auto identities_opened = iam::IdentityStore::Open(data_dir->db, std::move(iam_key).value());
-  if (!identities_opened.ok()) return Fail("identity store", identities_opened.status());
-  std::shared_ptr<iam::IdentityStore> identities = std::move(identities_opened).value();
-  auto bootstrap = BootstrapIfNew(*identities, data_dir->path,
+  auto bootstrap = BootstrapIfNew(*identities, services->data_dir,
                                   open_auth ? options.default_account_id : options.bootstrap_account_id);
   if (!bootstrap.ok()) return Fail("bootstrap", bootstrap.status());
   if (bootstrap->created) {
@@ -129,30 +91,22 @@ int Serve(const ServeOptions& options) {
     if (!created.ok()) return Fail("default account", created.status());
   }
 
-  auto audit = OpenAuditLog(data_dir->path + "/audit.log");
-  if (!audit.ok()) return Fail("audit log", audit.status());
-  kms::KmsOptions kms_options;
-  kms_options.db = data_dir->db;
-  kms_options.sealing_key = std::move(kms_key).value();
-  kms_options.regions = options.regions;
-  kms_options.identity_policies = [identities](const iam::Principal& principal) {
-    return identities->PoliciesOf(principal);
+  api::KeyOwnerLookup lookup = [identities](const std::string& access_key_id) -> std::optional<api::KeyOwner> {
+    auto found = identities->LookupAccessKey(access_key_id);
+    if (!found.ok() || !found->has_value()) return std::nullopt;
+    return api::KeyOwner{(*found)->principal, (*found)->secret_access_key};
   };
-  kms_options.audit = *audit;
-  auto kms_opened = kms::KmsService::Open(std::move(kms_options));
-  if (!kms_opened.ok()) return Fail("kms", kms_opened.status());
-  std::shared_ptr<kms::KmsService> kms = std::move(kms_opened).value();
+  api::AdminOptions admin_options;
+  admin_options.verify_signatures = !open_auth;
+  admin_options.open_account_id = options.default_account_id;
+  auto admin = std::make_shared<api::AdminHandler>(admin_options, identities, lookup);
 
   api::RouterOptions router_options;
   router_options.verify_signatures = !open_auth;
   router_options.open_account_id = options.default_account_id;
   router_options.regions = options.regions;
-  auto router = std::make_shared<api::Router>(router_options, [identities](const std::string& access_key_id)
-                                                                  -> std::optional<api::KeyOwner> {
-    auto found = identities->LookupAccessKey(access_key_id);
-    if (!found.ok() || !found->has_value()) return std::nullopt;
-    return api::KeyOwner{(*found)->principal, (*found)->secret_access_key};
-  });
+  router_options.local_routes = [admin](const api::HttpRequest& request) { return admin->Route(request); };
+  auto router = std::make_shared<api::Router>(router_options, lookup);
   for (std::shared_ptr<api::Provider> provider : std::vector<std::shared_ptr<api::Provider>>{
            std::make_shared<api::KmsProvider>(kms), std::make_shared<api::IamProvider>(identities),
            std::make_shared<api::StsProvider>()}) {
@@ -175,7 +129,7 @@ int Serve(const ServeOptions& options) {
   }
   base::LogEvent(base::LogLevel::kInfo, "serve_ready",
                  {{"endpoint", fmt::format("http://{}:{}", http.host, (*server)->port())},
-                  {"data_dir", data_dir->path},
+                  {"data_dir", services->data_dir},
                   {"credentials", bootstrap->credentials_path}});
 
   // Background work: key rotation and deletion when due, meter flushes.

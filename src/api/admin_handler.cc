@@ -1,0 +1,215 @@
+#include "api/admin_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <initializer_list>
+#include <string_view>
+#include <tuple>
+
+namespace kura::api {
+
+namespace {
+
+using nlohmann::json;
+using iam::IamError;
+
+// A reserved account name: it marks the bootstrap account (bootstrap.cc).
+constexpr std::string_view kBootstrapName = "bootstrap";
+
+struct AdminError {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+HttpResponse JsonResponse(int status, const json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.SetHeader("Content-Type", "application/json");
+  response.body = body.dump();
+  return response;
+}
+
+HttpResponse ErrorResponse(const AdminError& error) {
+  return JsonResponse(error.status, json{{"__type", error.code}, {"message", error.message}});
+}
+
+AdminError AuthError(AuthFailure failure, const std::string& message) {
+  switch (failure) {
+    case AuthFailure::kMissing: return {403, "MissingAuthenticationToken", message};
+    case AuthFailure::kMalformed: return {400, "IncompleteSignature", message};
+    case AuthFailure::kUnknownKey: return {403, "InvalidClientTokenId", message};
+    case AuthFailure::kExpired:
+    case AuthFailure::kNotYetValid: return {403, "RequestExpired", message};
+    case AuthFailure::kBadSignature:
+    case AuthFailure::kBadScope:
+    case AuthFailure::kNone: break;
+  }
+  return {403, "SignatureDoesNotMatch", message};
+}
+
+AdminError FromStatus(const base::Status& status) {
+  switch (static_cast<IamError>(status.detail())) {
+    case IamError::kNoSuchEntity: return {404, "NoSuchEntity", status.message()};
+    case IamError::kEntityAlreadyExists: return {409, "EntityAlreadyExists", status.message()};
+    case IamError::kDeleteConflict: return {409, "DeleteConflict", status.message()};
+    case IamError::kLimitExceeded: return {409, "LimitExceeded", status.message()};
+    case IamError::kMalformedPolicy: return {400, "MalformedPolicyDocument", status.message()};
+    case IamError::kInvalidInput: return {400, "InvalidInput", status.message()};
+    case IamError::kNone: break;
+  }
+  switch (status.code()) {
+    case base::StatusCode::kInvalidArgument:
+    case base::StatusCode::kOutOfRange: return {400, "InvalidInput", status.message()};
+    case base::StatusCode::kNotFound: return {404, "NoSuchEntity", status.message()};
+    case base::StatusCode::kAlreadyExists: return {409, "EntityAlreadyExists", status.message()};
+    case base::StatusCode::kResourceExhausted: return {409, "LimitExceeded", status.message()};
+    case base::StatusCode::kPermissionDenied: return {403, "AccessDenied", status.message()};
+    default: break;
+  }
+  return {500, "InternalFailure", status.ToString()};
+}
+
+int64_t SystemNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The request body: a JSON object with only `allowed` members, each a string.
+base::Result<json> ParseBody(const std::string& body, std::initializer_list<std::string_view> allowed) {
+  json input = json::object();
+  if (!body.empty()) {
+    input = json::parse(body, nullptr, false);
+    if (input.is_discarded() || !input.is_object()) {
+      return base::InvalidArgumentError("the request body must be a JSON object");
+    }
+  }
+  for (const auto& [name, value] : input.items()) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return base::InvalidArgumentError("unknown member '" + name + "'");
+    }
+    if (!value.is_string() && !value.is_null()) return base::InvalidArgumentError("'" + name + "' must be a string");
+  }
+  return input;
+}
+
+std::string StringMember(const json& input, const char* name) {
+  auto it = input.find(name);
+  return it == input.end() || !it->is_string() ? std::string() : it->get<std::string>();
+}
+
+AdminError Denied(std::string message) { return {403, "AccessDenied", std::move(message)}; }
+
+}  // namespace
+
+base::Result<std::string> OperatorAccountId(iam::IdentityStore& identities) {
+  KURA_ASSIGN_OR_RETURN(auto accounts, identities.ListAccounts());
+  if (accounts.empty()) return base::NotFoundError("the installation has no account");
+  auto first = std::min_element(accounts.begin(), accounts.end(), [](const iam::Account& a, const iam::Account& b) {
+    bool a_boot = a.name == kBootstrapName, b_boot = b.name == kBootstrapName;
+    return std::tie(a.created_at, b_boot, a.id) < std::tie(b.created_at, a_boot, b.id);
+  });
+  return first->id;
+}
+
+AdminHandler::AdminHandler(AdminOptions options, std::shared_ptr<iam::IdentityStore> identities,
+                           KeyOwnerLookup lookup)
+    : options_(std::move(options)), identities_(std::move(identities)), lookup_(std::move(lookup)) {
+  if (!options_.clock) options_.clock = SystemNow;
+}
+
+std::optional<HttpResponse> AdminHandler::Route(const HttpRequest& request) {
+  if (request.Path().rfind(kAdminPathPrefix, 0) != 0) return std::nullopt;
+  return Handle(request);
+}
+
+HttpResponse AdminHandler::Handle(const HttpRequest& request) {
+  std::string_view path = request.Path();
+  std::string action(path.substr(std::min(path.size(), std::string_view(kAdminPathPrefix).size())));
+  if (request.method != "POST") {
+    return ErrorResponse({400, "InvalidRequest", "the kura admin API takes POST requests"});
+  }
+
+  // Who is calling.
+  VerifyOptions verify;
+  verify.check_signature = options_.verify_signatures;
+  std::optional<KeyOwner> owner;
+  auto secret_of = [&](const std::string& access_key_id) -> std::optional<std::string> {
+    owner = lookup_(access_key_id);
+    if (!owner) return std::nullopt;
+    return owner->secret_access_key;
+  };
+  VerifyResult verified = VerifySigV4(request, secret_of, options_.clock(), verify);
+  if (verified.failure != AuthFailure::kNone) return ErrorResponse(AuthError(verified.failure, verified.message));
+  if (verified.identity.scope.service != kAdminSigningService) {
+    return ErrorResponse({403, "SignatureDoesNotMatch",
+                          "Credential should be scoped to the service 'kura', not '" +
+                              verified.identity.scope.service + "'."});
+  }
+  iam::Principal caller;
+  if (options_.verify_signatures) {
+    caller = owner->principal;
+  } else {
+    caller = iam::Principal{options_.open_account_id, iam::AccountRootArn(options_.open_account_id),
+                            options_.open_account_id, ""};
+  }
+  if (!caller.is_root()) {
+    return ErrorResponse(Denied("User: " + caller.arn +
+                                " is not authorized to use the kura admin API: only an account root may"));
+  }
+  auto operator_account = OperatorAccountId(*identities_);
+  if (!operator_account.ok()) return ErrorResponse(FromStatus(operator_account.status()));
+  const bool is_operator = caller.account_id == *operator_account;
+
+  if (action == "CreateAccount") {
+    auto input = ParseBody(request.body, {"AccountId", "Name"});
+    if (!input.ok()) return ErrorResponse({400, "InvalidInput", input.status().message()});
+    if (!is_operator) {
+      return ErrorResponse(Denied("User: " + caller.arn +
+                                  " is not authorized to perform CreateAccount: only the operator (the root of "
+                                  "account " + *operator_account + ") may create accounts"));
+    }
+    std::string name = StringMember(*input, "Name");
+    if (name == kBootstrapName) {
+      return ErrorResponse({400, "InvalidInput", "the account name 'bootstrap' is reserved"});
+    }
+    auto account = identities_->CreateAccount(StringMember(*input, "AccountId"), name);
+    if (!account.ok()) return ErrorResponse(FromStatus(account.status()));
+    auto key = identities_->CreateAccessKey(account->id, "");
+    if (!key.ok()) return ErrorResponse(FromStatus(key.status()));
+    return JsonResponse(200, json{{"AccountId", account->id},
+                                  {"Name", account->name},
+                                  {"AccessKeyId", key->key.access_key_id},
+                                  {"SecretAccessKey", key->secret_access_key}});
+  }
+
+  if (action == "CreateAccessKey") {
+    auto input = ParseBody(request.body, {"AccountId", "UserName", "AccessKeyId", "SecretAccessKey"});
+    if (!input.ok()) return ErrorResponse({400, "InvalidInput", input.status().message()});
+    std::string account_id = StringMember(*input, "AccountId");
+    std::string user_name = StringMember(*input, "UserName");
+    std::string key_id = StringMember(*input, "AccessKeyId");
+    std::string secret = StringMember(*input, "SecretAccessKey");
+    if (account_id.empty()) return ErrorResponse({400, "InvalidInput", "AccountId is required"});
+    if (key_id.empty() != secret.empty()) {
+      return ErrorResponse({400, "InvalidInput", "AccessKeyId and SecretAccessKey must be given together"});
+    }
+    if (!is_operator && caller.account_id != account_id) {
+      return ErrorResponse(Denied("User: " + caller.arn + " is not authorized to create access keys in account " +
+                                  account_id + ": an account root may only create keys in its own account"));
+    }
+    auto key = identities_->CreateAccessKey(account_id, user_name, key_id, secret);
+    if (!key.ok()) return ErrorResponse(FromStatus(key.status()));
+    json out{{"AccountId", key->key.account_id},
+             {"AccessKeyId", key->key.access_key_id},
+             {"SecretAccessKey", key->secret_access_key}};
+    if (!key->key.user_name.empty()) out["UserName"] = key->key.user_name;
+    return JsonResponse(200, out);
+  }
+
+  return ErrorResponse({404, "UnknownOperation", "the kura admin API has no action '" + action + "'"});
+}
+
+}  // namespace kura::api

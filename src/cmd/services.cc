@@ -1,0 +1,110 @@
+#include "cmd/services.h"
+
+#include <mutex>
+
+#include "cmd/data_dir.h"
+#include "cmd/root_key.h"
+#include "env/filesystem.h"
+#include "meta/sqlite/sqlite_database.h"
+
+namespace kura::cmd {
+
+namespace {
+
+// Appends audit lines to <data dir>/audit.log (one JSON object per line).
+class FileAuditSink : public kms::AuditSink {
+ public:
+  explicit FileAuditSink(std::unique_ptr<env::RandomAccessFile> file, uint64_t size)
+      : file_(std::move(file)), offset_(size) {}
+  void Write(std::string_view line) override {
+    std::lock_guard lock(mu_);
+    std::string text(line);
+    text += '\n';
+    if (file_->WriteAt(offset_, base::AsBytes(text)).ok()) offset_ += text.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<env::RandomAccessFile> file_;
+  uint64_t offset_;
+};
+
+base::Status MustExist(env::Filesystem& fs, const std::string& path, const std::string& what) {
+  KURA_ASSIGN_OR_RETURN(bool exists, fs.Exists(path));
+  if (!exists) return base::NotFoundError("no " + what + " at " + path + " (has kura serve run with this data directory?)");
+  return base::Status::Ok();
+}
+
+}  // namespace
+
+base::Result<std::shared_ptr<kms::AuditSink>> OpenAuditLog(const std::string& path) {
+  KURA_ASSIGN_OR_RETURN(auto file, env::PosixFilesystem()->Open(path, env::OpenMode::kReadWriteCreate, 0600));
+  KURA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  return std::shared_ptr<kms::AuditSink>(std::make_shared<FileAuditSink>(std::move(file), size));
+}
+
+base::Result<crypto::SecretBytes> LoadRootKey(const ServicesOptions& options) {
+  auto fs = env::PosixFilesystem();
+  const bool tool = options.mode == ServicesMode::kTool;
+  if (!options.root_key_passphrase_file.empty()) {
+    KURA_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(options.root_key_passphrase_file));
+    std::string passphrase(bytes.begin(), bytes.end());
+    while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) passphrase.pop_back();
+    std::string salt_path = options.data_dir + "/root-key.salt";
+    if (tool) KURA_RETURN_IF_ERROR(MustExist(*fs, salt_path, "root key salt"));
+    return RootKeyFromPassphrase(*fs, passphrase, salt_path);
+  }
+  std::string path = options.root_key_file.empty() ? options.data_dir + "/root.key" : options.root_key_file;
+  if (tool) KURA_RETURN_IF_ERROR(MustExist(*fs, path, "root key"));
+  return LoadOrCreateRootKeyFile(*fs, path);
+}
+
+base::Result<Services> OpenServices(const ServicesOptions& options) {
+  Services services;
+  services.data_dir = options.data_dir;
+  std::shared_ptr<kms::AuditSink> audit;
+  if (options.mode == ServicesMode::kServer) {
+    auto data_dir = OpenDataDir(options.data_dir);
+    if (!data_dir.ok()) return data_dir.status().WithContext("data directory");
+    services.data_dir = data_dir->path;
+    services.db = std::move(data_dir->db);
+    services.engine = std::move(data_dir->engine);
+    auto opened = OpenAuditLog(services.data_dir + "/audit.log");
+    if (!opened.ok()) return opened.status().WithContext("audit log");
+    audit = std::move(opened).value();
+  } else {
+    std::string db_path = options.data_dir + "/metadata.db";
+    base::Status exists = MustExist(*env::PosixFilesystem(), db_path, "kura metadata store");
+    if (!exists.ok()) return exists.WithContext("data directory");
+    auto db = meta::OpenSqliteDatabase(db_path);
+    if (!db.ok()) return db.status().WithContext("data directory");
+    services.db = std::shared_ptr<meta::Database>(std::move(db).value());
+    audit = std::make_shared<kms::MemoryAuditSink>();  // a tool's reads are not KMS calls
+  }
+
+  auto root = LoadRootKey(options);
+  if (!root.ok()) return root.status().WithContext("root key");
+  auto iam_key = DerivePurposeKey(*root, "kura iam secrets v1");
+  if (!iam_key.ok()) return iam_key.status().WithContext("root key");
+  auto kms_key = DerivePurposeKey(*root, "kura kms key material v1");
+  if (!kms_key.ok()) return kms_key.status().WithContext("root key");
+
+  auto identities = iam::IdentityStore::Open(services.db, std::move(iam_key).value());
+  if (!identities.ok()) return identities.status().WithContext("identity store");
+  services.identities = std::move(identities).value();
+
+  kms::KmsOptions kms_options;
+  kms_options.db = services.db;
+  kms_options.sealing_key = std::move(kms_key).value();
+  kms_options.regions = options.regions;
+  kms_options.identity_policies = [identities = services.identities](const iam::Principal& principal) {
+    return identities->PoliciesOf(principal);
+  };
+  kms_options.audit = std::move(audit);
+  auto kms = kms::KmsService::Open(std::move(kms_options));
+  if (!kms.ok()) return kms.status().WithContext("kms");
+  services.kms = std::move(kms).value();
+  return services;
+}
+
+}  // namespace kura::cmd
