@@ -60,7 +60,9 @@ class Database {
   virtual base::Result<std::unique_ptr<Transaction>> Begin() = 0;
   // Convenience: one statement in its own transaction.
   base::Status Exec(std::string_view sql, const Params& params = {});
-  base::Result<Rows> Query(std::string_view sql, const Params& params = {});
+  // One read on its own: sees the latest committed state. Implementations
+  // may run it without taking the write lock (the default uses Begin()).
+  virtual base::Result<Rows> Query(std::string_view sql, const Params& params = {});
   // "sqlite" or "postgresql".
   virtual std::string_view Dialect() const = 0;
 };

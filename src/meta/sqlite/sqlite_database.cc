@@ -117,8 +117,28 @@ class SqliteDatabase : public Database {
   base::Result<std::unique_ptr<Transaction>> Begin() override {
     std::unique_lock<std::mutex> lock(tx_mu_);
     // IMMEDIATE takes the write lock now, so another process cannot make our COMMIT fail with BUSY.
-    KURA_RETURN_IF_ERROR(ExecRaw("BEGIN IMMEDIATE"));
+    KURA_RETURN_IF_ERROR(ExecCached("BEGIN IMMEDIATE"));
     return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(this, std::move(lock)));
+  }
+
+  // A lone read runs in SQLite's autocommit mode: its own read transaction,
+  // no write lock, no BEGIN/COMMIT round trip (the hot path of every KMS call).
+  base::Result<Rows> Query(std::string_view sql, const Params& params) override {
+    std::lock_guard<std::mutex> lock(tx_mu_);
+    return RunQuery(sql, params);
+  }
+
+  // Runs one single-statement query with a cached statement. Callers hold tx_mu_.
+  base::Result<Rows> RunQuery(std::string_view sql, const Params& params);
+
+  // Runs a parameterless single statement through the statement cache.
+  base::Status ExecCached(std::string_view sql) {
+    KURA_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    if (stmt == nullptr) return ExecRaw(sql);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db_, rc, sql);
+    return base::Status::Ok();
   }
 
   std::string_view Dialect() const override { return "sqlite"; }
@@ -224,6 +244,26 @@ base::Status AppendColumn(sqlite3_stmt* stmt, int col, std::string_view sql, std
   }
 }
 
+base::Result<Rows> SqliteDatabase::RunQuery(std::string_view sql, const Params& params) {
+  KURA_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+  if (stmt == nullptr) {
+    return base::InvalidArgumentError("sqlite: Query takes a single statement, got \"" + SqlExcerpt(sql) + "\"");
+  }
+  StatementReset reset(stmt);
+  KURA_RETURN_IF_ERROR(Bind(db_, stmt, sql, params));
+  Rows rows;
+  int columns = sqlite3_column_count(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<Value> values;
+    values.reserve(static_cast<size_t>(columns));
+    for (int c = 0; c < columns; ++c) KURA_RETURN_IF_ERROR(AppendColumn(stmt, c, sql, values));
+    rows.emplace_back(std::move(values));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, sql);
+  return rows;
+}
+
 SqliteTransaction::~SqliteTransaction() {
   if (!done_ && sqlite3_get_autocommit(db_->handle()) == 0) {
     (void)db_->ExecRaw("ROLLBACK");
@@ -270,29 +310,12 @@ base::Status SqliteTransaction::Exec(std::string_view sql, const Params& params)
 
 base::Result<Rows> SqliteTransaction::Query(std::string_view sql, const Params& params) {
   KURA_RETURN_IF_ERROR(CheckOpen());
-  sqlite3* db = db_->handle();
-  KURA_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, db_->Prepare(sql));
-  if (stmt == nullptr) {
-    return base::InvalidArgumentError("sqlite: Query takes a single statement, got \"" + SqlExcerpt(sql) + "\"");
-  }
-  StatementReset reset(stmt);
-  KURA_RETURN_IF_ERROR(Bind(db, stmt, sql, params));
-  Rows rows;
-  int columns = sqlite3_column_count(stmt);
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    std::vector<Value> values;
-    values.reserve(static_cast<size_t>(columns));
-    for (int c = 0; c < columns; ++c) KURA_RETURN_IF_ERROR(AppendColumn(stmt, c, sql, values));
-    rows.emplace_back(std::move(values));
-  }
-  if (rc != SQLITE_DONE) return SqliteError(db, rc, sql);
-  return rows;
+  return db_->RunQuery(sql, params);
 }
 
 base::Status SqliteTransaction::Commit() {
   KURA_RETURN_IF_ERROR(CheckOpen());
-  base::Status status = db_->ExecRaw("COMMIT");
+  base::Status status = db_->ExecCached("COMMIT");
   if (!status.ok() && sqlite3_get_autocommit(db_->handle()) == 0) (void)db_->ExecRaw("ROLLBACK");
   Finish();
   return status;
