@@ -302,6 +302,18 @@ base::Status Catalog::ForgetGarbage(const std::vector<ObjectId>& objects) {
   return txn->Commit();
 }
 
+base::Status Catalog::DeleteAll(meta::Transaction& txn) {
+  KURA_ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT object_id FROM blocks_chunks WHERE object_id <> 0"));
+  std::vector<ObjectId> objects;
+  objects.reserve(rows.size());
+  for (const auto& row : rows) objects.push_back(static_cast<ObjectId>(row.Int(0)));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM blocks_chunks"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM blocks_copy_jobs"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM blocks_snapshots"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM blocks_lineages"));
+  return AddGarbage(txn, objects);
+}
+
 base::Result<std::vector<ObjectId>> Catalog::ReferencedObjects() {
   KURA_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT object_id FROM blocks_chunks WHERE object_id <> 0"));
   std::vector<ObjectId> out;

@@ -113,6 +113,10 @@ class Catalog {
   static base::Status AddGarbage(meta::Transaction& txn, const std::vector<ObjectId>& objects);
   base::Result<std::vector<ObjectId>> ListGarbage();
   base::Status ForgetGarbage(const std::vector<ObjectId>& objects);
+  // Deletes every lineage, chunk entry, snapshot and copy job in `txn` and
+  // records every object the entries referred to as garbage (counters stay:
+  // object ids are never reused).
+  static base::Status DeleteAll(meta::Transaction& txn);
   // Every object an entry refers to.
   base::Result<std::vector<ObjectId>> ReferencedObjects();
 

@@ -210,6 +210,22 @@ base::Status Engine::Collect(int64_t lineage_id) {
   return DrainGarbage();
 }
 
+base::Status Engine::DeleteEverything() {
+  std::lock_guard lock(mu_);
+  for (auto it = open_.begin(); it != open_.end();) {
+    if (it->second.expired()) {
+      it = open_.erase(it);
+      continue;
+    }
+    return base::FailedPreconditionError(fmt::format("volume {} is open", it->first));
+  }
+  KURA_ASSIGN_OR_RETURN(auto txn, catalog_->db().Begin());
+  KURA_RETURN_IF_ERROR(Catalog::DeleteAll(*txn));
+  KURA_RETURN_IF_ERROR(txn->Commit());
+  base::LogEvent(base::LogLevel::kInfo, "blocks_everything_deleted");
+  return DrainGarbage();
+}
+
 base::Status Engine::DrainGarbage() {
   KURA_ASSIGN_OR_RETURN(auto garbage, catalog_->ListGarbage());
   if (garbage.empty()) return base::Status::Ok();

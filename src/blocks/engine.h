@@ -89,6 +89,13 @@ class Engine {
   base::Result<CopyResult> RunCopy(CopyJobId job, KeyPtr source_key, KeyPtr target_key, const CopyOptions& options);
   base::Result<std::vector<CopyJobRecord>> UnfinishedCopies();
 
+  // Test harnesses (`kura serve --auth open`, POST /_kura/reset): deletes
+  // every volume, snapshot and copy job in one transaction, recording their
+  // chunk objects as garbage, then frees those objects. FailedPrecondition
+  // (and nothing deleted) while a volume is open. Callers must not run a copy
+  // (RunCopy) at the same time.
+  base::Status DeleteEverything();
+
   // Chunk objects present in the store (for tests and reports).
   base::Result<uint64_t> CountObjects();
 

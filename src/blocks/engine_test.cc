@@ -285,5 +285,58 @@ TEST_F(EngineTest, DeleteVolumeFreesItsChunks) {
   EXPECT_EQ(engine_->OpenVolume(id, nullptr).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(EngineTest, DeleteEverythingRemovesAllVolumesSnapshotsCopiesAndObjects) {
+  auto key = NewKey();
+  VolumeId plain = *engine_->CreateVolume(kOneGiB, nullptr);
+  VolumeId secret = *engine_->CreateVolume(kOneGiB, &key);
+  SnapshotId snapshot = 0;
+  {
+    auto volume = *engine_->OpenVolume(plain, nullptr);
+    ASSERT_TRUE(volume->Write(0, RandomBytes(2 * kChunkSize, 1)).ok());
+    ASSERT_TRUE(volume->Flush().ok());
+    snapshot = *engine_->CreateSnapshot(plain);
+    ASSERT_TRUE(volume->Write(kChunkSize, RandomBytes(kChunkSize, 2)).ok());  // a second version of chunk 1
+    ASSERT_TRUE(volume->Flush().ok());
+    auto encrypted = *engine_->OpenVolume(secret, &key);
+    ASSERT_TRUE(encrypted->Write(0, RandomBytes(kChunkSize, 3)).ok());
+    ASSERT_TRUE(encrypted->Flush().ok());
+  }
+  VolumeId child = *engine_->CreateVolumeFromSnapshot(snapshot, 0, nullptr);
+  auto job = engine_->StartCopy(snapshot, &key, /*to_volume=*/false);  // left unfinished
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  const uint64_t objects = Objects();
+  EXPECT_EQ(objects, 4u);
+
+  {
+    auto open = *engine_->OpenVolume(child, nullptr);
+    EXPECT_EQ(engine_->DeleteEverything().code(), StatusCode::kFailedPrecondition);
+    // Refused: nothing changed.
+    EXPECT_EQ(Objects(), objects);
+    EXPECT_TRUE(engine_->DescribeVolume(plain).ok());
+    EXPECT_TRUE(engine_->DescribeSnapshot(snapshot).ok());
+    EXPECT_EQ(engine_->UnfinishedCopies()->size(), 1u);
+  }
+
+  ASSERT_TRUE(engine_->DeleteEverything().ok());
+  EXPECT_EQ(Objects(), 0u);
+  for (VolumeId id : {plain, secret, child}) {
+    EXPECT_EQ(engine_->DescribeVolume(id).status().code(), StatusCode::kNotFound) << id;
+  }
+  EXPECT_EQ(engine_->DescribeSnapshot(snapshot).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(engine_->UnfinishedCopies()->empty());
+  ASSERT_TRUE(engine_->DeleteEverything().ok());  // again, on nothing
+
+  // The engine goes on, across a restart too.
+  Reopen();
+  EXPECT_EQ(Objects(), 0u);
+  VolumeId fresh = *engine_->CreateVolume(kOneGiB, nullptr);
+  auto volume = *engine_->OpenVolume(fresh, nullptr);
+  auto data = RandomBytes(kChunkSize, 4);
+  ASSERT_TRUE(volume->Write(0, data).ok());
+  ASSERT_TRUE(volume->Flush().ok());
+  EXPECT_EQ(ReadAll(*volume, 0, data.size()), data);
+  EXPECT_EQ(Objects(), 1u);
+}
+
 }  // namespace
 }  // namespace kura::blocks

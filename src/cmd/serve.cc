@@ -6,9 +6,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "api/admin_handler.h"
 #include "api/iam_provider.h"
@@ -45,6 +48,33 @@ base::Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& li
   }
   if (port < 0 || port > 65535) return base::InvalidArgumentError("--listen: bad port in " + listen);
   return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+// --auth open only: wipes all state for test harnesses (README.md).
+constexpr std::string_view kResetPath = "/_kura/reset";
+
+bool IsResetRequest(const api::HttpRequest& request) {
+  return request.method == "POST" && request.Path() == kResetPath;
+}
+
+// Runs with every other request and the maintenance thread held out (the gate, exclusively).
+api::HttpResponse Reset(Services& services, const std::string& keep_account_id) {
+  api::HttpResponse response;
+  response.SetHeader("Content-Type", "application/json");
+  base::Status status = ResetServices(services, keep_account_id);
+  if (status.ok()) {
+    base::LogEvent(base::LogLevel::kWarn, "state_reset", {{"account", keep_account_id}});
+    response.status = 200;
+    response.body = nlohmann::json{{"reset", true}}.dump();
+    return response;
+  }
+  base::LogEvent(base::LogLevel::kError, "state_reset_failed", {{"error", status.ToString()}});
+  const bool conflict = status.code() == base::StatusCode::kFailedPrecondition;
+  response.status = conflict ? 409 : 500;
+  response.body =
+      nlohmann::json{{"__type", conflict ? "ResetConflict" : "InternalFailure"}, {"message", status.ToString()}}
+          .dump();
+  return response;
 }
 
 }  // namespace
@@ -105,7 +135,13 @@ int Serve(const ServeOptions& options) {
   router_options.verify_signatures = !open_auth;
   router_options.open_account_id = options.default_account_id;
   router_options.regions = options.regions;
-  router_options.local_routes = [admin](const api::HttpRequest& request) { return admin->Route(request); };
+  Services* state = &*services;  // outlives the server, which is stopped before Serve returns
+  const std::string open_account = open_auth ? options.default_account_id : std::string();
+  router_options.local_routes = [admin, state, open_account](
+                                    const api::HttpRequest& request) -> std::optional<api::HttpResponse> {
+    if (!open_account.empty() && IsResetRequest(request)) return Reset(*state, open_account);
+    return admin->Route(request);
+  };
   auto router = std::make_shared<api::Router>(router_options, lookup);
   for (std::shared_ptr<api::Provider> provider : std::vector<std::shared_ptr<api::Provider>>{
            std::make_shared<api::KmsProvider>(kms), std::make_shared<api::IamProvider>(identities),
@@ -118,7 +154,15 @@ int Serve(const ServeOptions& options) {
   http.host = listen->first;
   http.port = listen->second;
   http.worker_threads = options.workers;
-  auto server = net::HttpServer::Start(http, [router](api::HttpRequest&& request) {
+  // Requests share the gate; a reset takes it exclusively, so no request (and
+  // no maintenance pass) interleaves with it.
+  auto gate = std::make_shared<std::shared_mutex>();
+  auto server = net::HttpServer::Start(http, [router, gate, open_auth](api::HttpRequest&& request) {
+    if (open_auth && IsResetRequest(request)) {
+      std::unique_lock exclusive(*gate);
+      return router->Handle(std::move(request));
+    }
+    std::shared_lock shared(*gate);
     return router->Handle(std::move(request));
   });
   if (!server.ok()) return Fail("listen", server.status());
@@ -140,11 +184,16 @@ int Serve(const ServeOptions& options) {
     std::unique_lock lock(mu);
     while (!cv.wait_for(lock, std::chrono::seconds(30), [&] { return stopping; })) {
       lock.unlock();
-      auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count();
-      auto due = kms->ProcessDue(now);
-      if (!due.ok()) base::LogEvent(base::LogLevel::kWarn, "kms_maintenance_failed", {{"error", due.status().ToString()}});
-      (void)kms->FlushMeter();
+      {
+        std::shared_lock shared(*gate);
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+        auto due = kms->ProcessDue(now);
+        if (!due.ok()) {
+          base::LogEvent(base::LogLevel::kWarn, "kms_maintenance_failed", {{"error", due.status().ToString()}});
+        }
+        (void)kms->FlushMeter();
+      }
       lock.lock();
     }
   });

@@ -107,4 +107,16 @@ base::Result<Services> OpenServices(const ServicesOptions& options) {
   return services;
 }
 
+base::Status ResetServices(Services& services, const std::string& keep_account_id) {
+  if (services.engine) {
+    base::Status engine = services.engine->DeleteEverything();
+    if (!engine.ok()) return engine.WithContext("blocks");
+  }
+  base::Status kms = services.kms->Reset();
+  if (!kms.ok()) return kms.WithContext("kms");
+  base::Status iam = services.identities->ResetExcept(keep_account_id);
+  if (!iam.ok()) return iam.WithContext("iam");
+  return base::Status::Ok();
+}
+
 }  // namespace kura::cmd

@@ -47,6 +47,13 @@ struct Services {
 // Errors name the step that failed ("root key: ...", "kms: ...").
 base::Result<Services> OpenServices(const ServicesOptions& options);
 
+// Test harnesses (`kura serve --auth open`, POST /_kura/reset): wipes the
+// block engine (refused, FailedPrecondition, while a volume is open; then
+// nothing is wiped), the KMS, and IAM except `keep_account_id` (kept or
+// created, empty). Each owner deletes its own tables and clears its caches.
+// The caller keeps every other request out while it runs.
+base::Status ResetServices(Services& services, const std::string& keep_account_id);
+
 // The root key of a data directory (key file or passphrase), created only in kServer mode.
 base::Result<crypto::SecretBytes> LoadRootKey(const ServicesOptions& options);
 

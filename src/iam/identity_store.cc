@@ -247,6 +247,12 @@ struct IdentityStore::Caches {
     ++generation;
     policies.erase(PolicyKey(account_id, user_name));
   }
+  void InvalidateAll() {
+    std::lock_guard lock(mu);
+    ++generation;
+    credentials.clear();
+    policies.clear();
+  }
   static std::string PolicyKey(const std::string& account_id, const std::string& user_name) {
     return account_id + "/" + Lower(user_name);
   }
@@ -314,6 +320,25 @@ base::Result<std::vector<Account>> IdentityStore::ListAccounts() {
   out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(AccountFromRow(row));
   return out;
+}
+
+base::Status IdentityStore::ResetExcept(const std::string& account_id) {
+  if (!IsAccountId(account_id)) {
+    return InvalidInput(fmt::format("The account id '{}' is not 12 digits.", account_id));
+  }
+  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_RETURN_IF_ERROR(txn->Exec("DELETE FROM iam_user_policies"));
+  KURA_RETURN_IF_ERROR(txn->Exec("DELETE FROM iam_access_keys"));
+  KURA_RETURN_IF_ERROR(txn->Exec("DELETE FROM iam_users"));
+  KURA_RETURN_IF_ERROR(txn->Exec("DELETE FROM iam_accounts WHERE id <> ?", {account_id}));
+  KURA_ASSIGN_OR_RETURN(auto kept, txn->Query("SELECT id FROM iam_accounts WHERE id = ?", {account_id}));
+  if (kept.empty()) {
+    KURA_RETURN_IF_ERROR(txn->Exec("INSERT INTO iam_accounts (id, name, created_at) VALUES (?, ?, ?)",
+                                   {account_id, std::string("default"), Now()}));
+  }
+  KURA_RETURN_IF_ERROR(txn->Commit());
+  caches_->InvalidateAll();
+  return base::Status::Ok();
 }
 
 // ---- Users ----

@@ -104,6 +104,12 @@ class IdentityStore {
   };
   base::Result<std::optional<Credential>> LookupAccessKey(const std::string& access_key_id);
 
+  // Test harnesses (`kura serve --auth open`, POST /_kura/reset): deletes every
+  // inline policy, access key (root keys included) and user, and every account
+  // but `account_id`, which is kept (name, creation time) or created empty
+  // ("default") when absent; all in one transaction. Clears the caches.
+  base::Status ResetExcept(const std::string& account_id);
+
  private:
   IdentityStore(std::shared_ptr<meta::Database> db, crypto::SecretBytes sealing_key);
   std::shared_ptr<meta::Database> db_;

@@ -447,6 +447,63 @@ TEST_F(IdentityStoreTest, DeleteUserConflicts) {
   EXPECT_TRUE(store_->CreateUser(kAccount, "alice", "/").ok());
 }
 
+TEST_F(IdentityStoreTest, ResetExceptKeepsOnlyTheEmptiedAccount) {
+  ASSERT_TRUE(store_->CreateAccount(kOtherAccount, "other").ok());
+  User alice = MustCreateUser("alice");
+  ASSERT_TRUE(store_->CreateUser(kOtherAccount, "carol", "/").ok());
+  auto root_key = store_->CreateAccessKey(kAccount, "");
+  auto alice_key = store_->CreateAccessKey(kAccount, "alice");
+  auto other_key = store_->CreateAccessKey(kOtherAccount, "carol");
+  ASSERT_TRUE(root_key.ok() && alice_key.ok() && other_key.ok());
+  ASSERT_TRUE(store_->PutUserPolicy(kAccount, "alice", "p", kAllowAll).ok());
+  // Fill the caches.
+  Principal p{kAccount, alice.arn, alice.user_id, "alice"};
+  ASSERT_EQ(store_->PoliciesOf(p)->size(), 1u);
+  for (const auto* key : {&*root_key, &*alice_key, &*other_key}) {
+    auto cred = store_->LookupAccessKey(key->key.access_key_id);
+    ASSERT_TRUE(cred.ok() && cred->has_value());
+  }
+
+  ASSERT_TRUE(store_->ResetExcept(kAccount).ok());
+
+  auto accounts = store_->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  ASSERT_EQ(accounts->size(), 1u);
+  EXPECT_EQ((*accounts)[0].id, kAccount);
+  EXPECT_EQ((*accounts)[0].name, "main");  // kept as it was
+  EXPECT_TRUE(store_->ListUsers(kAccount)->empty());
+  EXPECT_TRUE(store_->ListAccessKeys(kAccount, "")->empty());
+  EXPECT_EQ(Detail(store_->GetAccount(kOtherAccount).status()), Detail(IamError::kNoSuchEntity));
+  for (const auto* key : {&*root_key, &*alice_key, &*other_key}) {
+    auto cred = store_->LookupAccessKey(key->key.access_key_id);
+    ASSERT_TRUE(cred.ok());
+    EXPECT_FALSE(cred->has_value()) << key->key.access_key_id;  // not served from the cache
+  }
+  EXPECT_TRUE(store_->PoliciesOf(p)->empty());
+  for (const char* table : {"iam_user_policies", "iam_access_keys", "iam_users"}) {
+    auto rows = db_->Query(std::string("SELECT COUNT(*) FROM ") + table);
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ((*rows)[0].Int(0), 0) << table;
+  }
+
+  // The account works as before; names and chosen key ids are free again.
+  User again = MustCreateUser("alice");
+  EXPECT_NE(again.user_id, alice.user_id);
+  EXPECT_TRUE(store_->CreateAccessKey(kAccount, "alice", alice_key->key.access_key_id, "s").ok());
+  EXPECT_TRUE(store_->CreateAccount(kOtherAccount, "other").ok());
+}
+
+TEST_F(IdentityStoreTest, ResetExceptCreatesTheAccountWhenAbsent) {
+  ASSERT_TRUE(store_->ResetExcept(kOtherAccount).ok());
+  auto accounts = store_->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  ASSERT_EQ(accounts->size(), 1u);
+  EXPECT_EQ((*accounts)[0].id, kOtherAccount);
+  EXPECT_EQ((*accounts)[0].name, "default");
+  EXPECT_EQ(Detail(store_->ResetExcept("12345")), Detail(IamError::kInvalidInput));
+  EXPECT_TRUE(store_->GetAccount(kOtherAccount).ok());  // a refused reset changes nothing
+}
+
 TEST_F(IdentityStoreTest, ConcurrentLookups) {
   auto key = store_->CreateAccessKey(kAccount, "");
   ASSERT_TRUE(key.ok());

@@ -139,6 +139,11 @@ void Authorizer::Forget(const std::string& key_arn) {
   policies_.erase(key_arn);
 }
 
+void Authorizer::ForgetAll() {
+  std::lock_guard lock(mu_);
+  policies_.clear();
+}
+
 base::Status Authorizer::Authorize(const Caller& caller, const Authorization& request) {
   const iam::RequestContext ctx = Context(caller, request);
   const std::string& resource = ctx.resource;

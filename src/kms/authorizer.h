@@ -77,6 +77,8 @@ class Authorizer {
 
   // Drops the cached parse of a key's policy (after PutKeyPolicy / deletion).
   void Forget(const std::string& key_arn);
+  // Drops every cached key policy.
+  void ForgetAll();
 
  private:
   base::Result<std::shared_ptr<const iam::PolicyDocument>> KeyPolicy(const KeyRecord& key);

@@ -206,6 +206,14 @@ base::Status KeyStore::DeleteKeyData(meta::Transaction& txn, const std::string& 
   return txn.Exec("DELETE FROM kms_keys WHERE arn = ?", {arn});
 }
 
+base::Status KeyStore::DeleteAll(meta::Transaction& txn) {
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_grants"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_tags"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_aliases"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_key_versions"));
+  return txn.Exec("DELETE FROM kms_keys");
+}
+
 base::Status KeyStore::InsertVersion(meta::Transaction& txn, const KeyVersionRecord& v) {
   return txn.Exec(
       "INSERT INTO kms_key_versions (key_arn, version, material_id, sealed_material, created_at) "

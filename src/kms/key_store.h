@@ -75,6 +75,8 @@ class KeyStore {
   base::Result<std::vector<KeyRecord>> KeysDueForRotation(int64_t now);
   // Removes the key with its material, aliases, grants and tags.
   base::Status DeleteKeyData(meta::Transaction& txn, const std::string& arn);
+  // Removes every key, material version, alias, grant and tag (test-harness reset).
+  base::Status DeleteAll(meta::Transaction& txn);
 
   // Key material versions.
   base::Status InsertVersion(meta::Transaction& txn, const KeyVersionRecord& version);

@@ -291,6 +291,17 @@ base::Result<DueWork> KmsService::ProcessDue(int64_t now) {
   return work;
 }
 
+base::Status KmsService::Reset() {
+  std::scoped_lock lock(mu_, managed_mu_);
+  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_RETURN_IF_ERROR(store_.DeleteAll(*txn));
+  KURA_RETURN_IF_ERROR(meter_.DeleteAll(*txn));
+  KURA_RETURN_IF_ERROR(txn->Commit());
+  authorizer_.ForgetAll();
+  base::LogEvent(base::LogLevel::kInfo, "kms_reset");
+  return base::Status::Ok();
+}
+
 base::Result<Bill> KmsService::ComputeBill(const std::string& account_id, const std::string& month) {
   return meter_.ComputeBill(account_id, month);
 }

@@ -230,6 +230,13 @@ class KmsService {
   // deletion window has ended (material, aliases, grants, tags).
   base::Result<DueWork> ProcessDue(int64_t now);
 
+  // Test harnesses (`kura serve --auth open`, POST /_kura/reset): deletes every
+  // key with its material, aliases, grants and tags, and every meter row, in
+  // one transaction; drops unflushed request counts and cached key policies.
+  // AWS managed keys (alias/aws/ebs) are created again lazily on next use.
+  // Callers must keep other KMS calls out while it runs (serve.cc's gate).
+  base::Status Reset();
+
   // Usage and cost (pricing.md).
   base::Result<Bill> ComputeBill(const std::string& account_id, const std::string& month);
   base::Status FlushMeter();

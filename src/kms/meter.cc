@@ -123,6 +123,15 @@ base::Status Meter::KeyDeleted(meta::Transaction& txn, const std::string& key_ar
   return txn.Exec("UPDATE kms_usage_keys SET deleted_at = ? WHERE key_arn = ?", {now, key_arn});
 }
 
+base::Status Meter::DeleteAll(meta::Transaction& txn) {
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_usage_requests"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_usage_keys"));
+  KURA_RETURN_IF_ERROR(txn.Exec("DELETE FROM kms_usage_versions"));
+  std::lock_guard lock(mu_);
+  pending_.clear();
+  return base::Status::Ok();
+}
+
 base::Result<Bill> Meter::ComputeBill(const std::string& account_id, const std::string& month) {
   KURA_ASSIGN_OR_RETURN(auto bounds, MonthBounds(month));
   KURA_RETURN_IF_ERROR(Flush());

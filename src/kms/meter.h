@@ -72,6 +72,10 @@ class Meter {
   base::Status DeletionCancelled(meta::Transaction& txn, const std::string& key_arn);
   base::Status KeyDeleted(meta::Transaction& txn, const std::string& key_arn, int64_t now);
 
+  // Test-harness reset: deletes every usage row in `txn` and drops the
+  // request counts not yet flushed.
+  base::Status DeleteAll(meta::Transaction& txn);
+
   base::Result<Bill> ComputeBill(const std::string& account_id, const std::string& month);
 
  private:
