@@ -97,7 +97,7 @@ class CopyTest : public ::testing::Test {
   // A restart: drops the engine and opens it again on the same directory (sweeping orphans).
   void Reopen() {
     engine_.reset();
-    auto engine = OpenEngine(dir_.path, faults_);
+    auto engine = OpenEngine(dir_.path(), faults_);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
   }

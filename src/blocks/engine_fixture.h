@@ -19,7 +19,7 @@ namespace kura::blocks {
 class EngineFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = temp_.path;
+    dir_ = temp_.path();
     fs_ = std::make_shared<env::FaultInjectingFilesystem>(env::PosixFilesystem());
     Reopen();
   }

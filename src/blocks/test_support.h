@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/temp_dir.h"
 #include "blocks/engine.h"
 #include "blocks/local/local_chunk_store.h"
 #include "env/filesystem.h"
@@ -22,26 +23,8 @@
 
 namespace kura::blocks::test_support {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-struct TempDir {
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/kura_blocks_test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::abort();
-    }
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using base::TempDir;
 
-  std::string path;
-};
 
 // An engine over `dir`/metadata.db and a LocalChunkStore at `dir`/chunks on `fs`.
 // Opening again on the same dir is a restart (it sweeps orphans when asked).

@@ -1,4 +1,5 @@
 #include "cmd/admin.h"
+#include "base/temp_dir.h"
 
 #include <unistd.h>
 
@@ -15,20 +16,10 @@
 namespace kura::cmd {
 namespace {
 
+using base::TempDir;
+
 using nlohmann::json;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/kura-admin-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 CostOptions Cost(std::string data_dir, std::string account, std::string month) {
   CostOptions options;

@@ -1,5 +1,7 @@
 #include "cmd/root_key.h"
 
+#include "base/temp_dir.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -8,19 +10,13 @@
 namespace kura::cmd {
 namespace {
 
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/kura-cmd-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using base::TempDir;
+
 
 TEST(RootKeyTest, CreatedOnceWithMode0600AndReadBack) {
   TempDir dir;
   auto fs = env::PosixFilesystem();
-  std::string path = dir.path + "/root.key";
+  std::string path = dir.path() + "/root.key";
   auto first = LoadOrCreateRootKeyFile(*fs, path);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   struct stat st {};
@@ -34,7 +30,7 @@ TEST(RootKeyTest, CreatedOnceWithMode0600AndReadBack) {
 TEST(RootKeyTest, RefusesAWorldReadableFile) {
   TempDir dir;
   auto fs = env::PosixFilesystem();
-  std::string path = dir.path + "/root.key";
+  std::string path = dir.path() + "/root.key";
   ASSERT_TRUE(LoadOrCreateRootKeyFile(*fs, path).ok());
   ASSERT_EQ(chmod(path.c_str(), 0644), 0);
   auto loaded = LoadOrCreateRootKeyFile(*fs, path);
@@ -45,8 +41,8 @@ TEST(RootKeyTest, RefusesAWorldReadableFile) {
 TEST(RootKeyTest, PassphraseKeyIsStableAndPurposeKeysDiffer) {
   TempDir dir;
   auto fs = env::PosixFilesystem();
-  auto a = RootKeyFromPassphrase(*fs, "secret words", dir.path + "/salt");
-  auto b = RootKeyFromPassphrase(*fs, "secret words", dir.path + "/salt");
+  auto a = RootKeyFromPassphrase(*fs, "secret words", dir.path() + "/salt");
+  auto b = RootKeyFromPassphrase(*fs, "secret words", dir.path() + "/salt");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_TRUE(a->Equals(*b));
   auto iam = DerivePurposeKey(*a, "kura iam secrets v1");

@@ -1,4 +1,5 @@
 #include "iam/identity_store.h"
+#include "base/temp_dir.h"
 
 #include <stdlib.h>
 
@@ -19,6 +20,8 @@
 namespace kura::iam {
 namespace {
 
+using base::TempDir;
+
 constexpr char kAccount[] = "111122223333";
 constexpr char kOtherAccount[] = "444455556666";
 constexpr char kAllowAll[] = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
@@ -32,20 +35,6 @@ bool AllOf(const std::string& s, std::string_view alphabet) {
   return std::all_of(s.begin(), s.end(), [&](char c) { return alphabet.find(c) != std::string_view::npos; });
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/kura_iam_test.XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::filesystem::remove_all(path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 crypto::SecretBytes NewSealingKey() {
   auto key = crypto::RandomSecret(32);

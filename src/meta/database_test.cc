@@ -1,4 +1,5 @@
 #include "meta/database.h"
+#include "base/temp_dir.h"
 
 #include <stdlib.h>
 
@@ -14,6 +15,8 @@
 namespace kura::meta {
 namespace {
 
+using base::TempDir;
+
 using base::StatusCode;
 
 std::unique_ptr<Database> OpenMemory() {
@@ -22,20 +25,6 @@ std::unique_ptr<Database> OpenMemory() {
   return std::move(db).value();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/kura_meta_test.XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::filesystem::remove_all(path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(SqliteDatabaseTest, Dialect) { EXPECT_EQ(OpenMemory()->Dialect(), "sqlite"); }
 

@@ -44,7 +44,7 @@ class LocalChunkStoreTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
-  std::string root() const { return dir_.path + "/chunks"; }
+  std::string root() const { return dir_.path() + "/chunks"; }
 
   std::vector<uint8_t> ReadAll(ChunkStore& store, ObjectId id) {
     std::vector<uint8_t> out(kChunkSize, 0xee);
