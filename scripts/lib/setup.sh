@@ -5,7 +5,8 @@ set -euo pipefail
 KURA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KURA_BUILD="${KURA_BUILD:-$KURA_ROOT/build}"
 # Let ccache share results between clones in different folders (CI builds a fresh clone).
-export CCACHE_BASEDIR="$KURA_ROOT" CCACHE_NOHASHDIR=true
+# Precompiled headers are cacheable only with these sloppiness settings.
+export CCACHE_BASEDIR="$KURA_ROOT" CCACHE_NOHASHDIR=true CCACHE_SLOPPINESS=pch_defines,time_macros
 
 KURA_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
