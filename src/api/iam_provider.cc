@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/sigv4.h"
 #include "iam/policy.h"
 
 namespace kura::api {
@@ -319,20 +320,8 @@ class Handler {
 }  // namespace
 
 std::string UrlEncodePolicyDocument(std::string_view document) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(document.size() * 3);
-  for (char c : document) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0x0f]);
-    }
-  }
-  return out;
+  // IAM returns policy documents URL-encoded with the RFC 3986 unreserved set: the SigV4 encoding.
+  return client::UriEncode(document, false);
 }
 
 IamProvider::IamProvider(std::shared_ptr<iam::IdentityStore> store) : store_(std::move(store)) {}
