@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "iam/test_identity_store.h"
 #include "client/sigv4.h"
 #include "crypto/random.h"
 #include "meta/sqlite/sqlite_database.h"
@@ -27,14 +28,7 @@ struct Response {
 class AdminHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = meta::OpenSqliteDatabase(":memory:");
-    ASSERT_TRUE(db.ok());
-    auto key = crypto::RandomSecret(32);
-    ASSERT_TRUE(key.ok());
-    auto store = iam::IdentityStore::Open(std::shared_ptr<meta::Database>(std::move(db).value()),
-                                          std::move(key).value());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::shared_ptr<iam::IdentityStore>(std::move(store).value());
+    store_ = iam::OpenTestIdentityStore();
     // A later account with a lower id must not become the operator.
     ASSERT_TRUE(store_->CreateAccount(kOperator, "bootstrap").ok());
     ASSERT_TRUE(store_->CreateAccount(kOther, "other").ok());

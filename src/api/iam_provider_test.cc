@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "api/sts_provider.h"
+#include "iam/test_identity_store.h"
 #include "crypto/random.h"
 #include "meta/sqlite/sqlite_database.h"
 
@@ -36,14 +37,7 @@ std::string UrlDecode(const std::string& s) {
 class IamProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = meta::OpenSqliteDatabase(":memory:");
-    ASSERT_TRUE(db.ok());
-    auto key = crypto::RandomSecret(32);
-    ASSERT_TRUE(key.ok());
-    auto store = iam::IdentityStore::Open(std::shared_ptr<meta::Database>(std::move(db).value()),
-                                          std::move(key).value());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::shared_ptr<iam::IdentityStore>(std::move(store).value());
+    store_ = iam::OpenTestIdentityStore();
     ASSERT_TRUE(store_->CreateAccount(kAccount, "main").ok());
     provider_ = std::make_unique<IamProvider>(store_);
     root_.request_id = "req-1";
