@@ -14,9 +14,10 @@ ALLOWED = {
     "iam": {"base", "crypto", "env", "meta"},
     "kms": {"base", "crypto", "env", "meta", "iam"},
     "client": {"base", "crypto"},
-    "api": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "client"},
-    "net": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "client", "api"},
-    "cmd": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "client", "api", "net"},
+    "ec2": {"base", "crypto", "env", "meta", "blocks", "iam", "kms"},
+    "api": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client"},
+    "net": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client", "api"},
+    "cmd": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client", "api", "net"},
 }
 
 src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent / "src")

@@ -11,6 +11,7 @@
 
 #include "iam/policy.h"
 #include "iam/principal.h"
+#include "iam/test_principals.h"
 #include "kms/audit.h"
 #include "kms/kms_error.h"
 #include "kms/kms_service.h"
@@ -23,22 +24,8 @@ inline constexpr char kBob[] = "444455556666";    // another account
 inline constexpr char kEast[] = "us-east-1";
 inline constexpr char kTokyo[] = "ap-northeast-1";
 
-inline iam::Principal Root(const std::string& account) {
-  iam::Principal p;
-  p.account_id = account;
-  p.arn = iam::AccountRootArn(account);
-  p.user_id = account;
-  return p;
-}
-
-inline iam::Principal User(const std::string& account, const std::string& name) {
-  iam::Principal p;
-  p.account_id = account;
-  p.arn = "arn:aws:iam::" + account + ":user/" + name;
-  p.user_id = "AIDA" + name;
-  p.user_name = name;
-  return p;
-}
+using iam::testing::Root;
+using iam::testing::User;
 
 inline std::vector<uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
 inline crypto::SecretBytes Secret(std::string_view s) {
