@@ -7,6 +7,9 @@
 #include <initializer_list>
 #include <string_view>
 #include <tuple>
+#include <vector>
+
+#include "api/codec_internal.h"
 
 namespace kura::api {
 
@@ -101,6 +104,53 @@ std::string StringMember(const json& input, const char* name) {
 }
 
 AdminError Denied(std::string message) { return {403, "AccessDenied", std::move(message)}; }
+
+// ReadVolume/WriteVolume move at most this many bytes per call.
+constexpr uint64_t kMaxVolumeIo = 16 << 20;
+
+// The body of a volume action: a JSON object with only `allowed` members.
+base::Result<json> ParseVolumeBody(const std::string& body, std::initializer_list<std::string_view> allowed) {
+  json input = json::parse(body.empty() ? std::string("{}") : body, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) {
+    return base::InvalidArgumentError("the request body must be a JSON object");
+  }
+  for (const auto& [name, value] : input.items()) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return base::InvalidArgumentError("unknown member '" + name + "'");
+    }
+  }
+  for (const char* name : {"InstanceId", "VolumeId"}) {
+    auto it = input.find(name);
+    if (it == input.end() || !it->is_string() || it->get<std::string>().empty()) {
+      return base::InvalidArgumentError(std::string(name) + " is required");
+    }
+  }
+  for (const char* name : {"Offset", "Length"}) {
+    auto it = input.find(name);
+    if (it != input.end() && !it->is_number_unsigned()) {
+      return base::InvalidArgumentError(std::string(name) + " must be a non-negative integer");
+    }
+  }
+  for (const char* name : {"AccountId", "Data"}) {
+    auto it = input.find(name);
+    if (it != input.end() && !it->is_string()) return base::InvalidArgumentError(std::string(name) + " must be a string");
+  }
+  auto flush = input.find("Flush");
+  if (flush != input.end() && !flush->is_boolean()) return base::InvalidArgumentError("Flush must be a boolean");
+  return input;
+}
+
+AdminError FromVolumeStatus(const base::Status& status) {
+  switch (status.code()) {
+    case base::StatusCode::kInvalidArgument:
+    case base::StatusCode::kOutOfRange: return {400, "InvalidInput", status.message()};
+    case base::StatusCode::kNotFound: return {404, "NotFound", status.message()};
+    case base::StatusCode::kFailedPrecondition: return {409, "IncorrectState", status.message()};
+    case base::StatusCode::kPermissionDenied: return {403, "AccessDenied", status.message()};
+    default: break;
+  }
+  return {500, "InternalFailure", status.ToString()};
+}
 
 }  // namespace
 
@@ -209,7 +259,51 @@ HttpResponse AdminHandler::Handle(const HttpRequest& request) {
     return JsonResponse(200, out);
   }
 
+  if (action == "ReadVolume" || action == "WriteVolume") return VolumeIo(action, request, caller, is_operator);
+
   return ErrorResponse({404, "UnknownOperation", "the kura admin API has no action '" + action + "'"});
+}
+
+HttpResponse AdminHandler::VolumeIo(const std::string& action, const HttpRequest& request,
+                                    const iam::Principal& caller, bool is_operator) {
+  const bool write = action == "WriteVolume";
+  auto input = write ? ParseVolumeBody(request.body, {"InstanceId", "VolumeId", "Offset", "Data", "Flush", "AccountId"})
+                     : ParseVolumeBody(request.body, {"InstanceId", "VolumeId", "Offset", "Length", "AccountId"});
+  if (!input.ok()) return ErrorResponse({400, "InvalidInput", input.status().message()});
+  if (!options_.ec2) return ErrorResponse({400, "InvalidRequest", "this server has no EC2 service"});
+  std::string account = StringMember(*input, "AccountId");
+  if (account.empty()) account = caller.account_id;
+  if (!is_operator && account != caller.account_id) {
+    return ErrorResponse(Denied("User: " + caller.arn + " is not authorized to perform " + action +
+                                " on the instances of account " + account +
+                                ": an account root may only reach its own instances' volumes"));
+  }
+  const uint64_t offset = input->value("Offset", uint64_t{0});
+  auto volume = options_.ec2->OpenAttachedVolume(account, StringMember(*input, "InstanceId"),
+                                                 StringMember(*input, "VolumeId"));
+  if (!volume.ok()) return ErrorResponse(FromVolumeStatus(volume.status()));
+
+  if (!write) {
+    const uint64_t length = input->value("Length", uint64_t{0});
+    if (length > kMaxVolumeIo) {
+      return ErrorResponse({400, "InvalidInput", "Length may be at most " + std::to_string(kMaxVolumeIo) + " bytes"});
+    }
+    std::vector<uint8_t> data(length);
+    base::Status read = (*volume)->Read(offset, base::MutableByteSpan(data.data(), data.size()));
+    if (!read.ok()) return ErrorResponse(FromVolumeStatus(read));
+    std::string_view bytes(reinterpret_cast<const char*>(data.data()), data.size());
+    return JsonResponse(200, json{{"Data", codec_internal::Base64Encode(bytes)}});
+  }
+
+  auto data = codec_internal::Base64Decode(StringMember(*input, "Data"));
+  if (!data) return ErrorResponse({400, "InvalidInput", "Data must be base64"});
+  if (data->size() > kMaxVolumeIo) {
+    return ErrorResponse({400, "InvalidInput", "Data may be at most " + std::to_string(kMaxVolumeIo) + " bytes"});
+  }
+  base::Status written = (*volume)->Write(offset, base::ByteSpan(data->data(), data->size()));
+  if (written.ok() && input->value("Flush", false)) written = (*volume)->Flush();
+  if (!written.ok()) return ErrorResponse(FromVolumeStatus(written));
+  return JsonResponse(200, json{{"BytesWritten", data->size()}});
 }
 
 }  // namespace kura::api

@@ -11,10 +11,23 @@
 //   CreateAccessKey  {"AccountId", "UserName"?, "AccessKeyId"?, "SecretAccessKey"?}
 //                    -> {"AccountId", "UserName"?, "AccessKeyId", "SecretAccessKey"}
 //                    a root key when UserName is absent; a chosen id/secret must come as a pair.
+//   ReadVolume       {"InstanceId", "VolumeId", "Offset", "Length", "AccountId"?}
+//                    -> {"Data": base64}
+//   WriteVolume      {"InstanceId", "VolumeId", "Offset", "Data": base64, "Flush"?: bool, "AccountId"?}
+//                    -> {"BytesWritten": n}
+//                    bytes of an EBS volume while it is attached to the running
+//                    instance (ec2::Ec2Service::OpenAttachedVolume), as the
+//                    instance's OS would see them (decrypted); until the NBD
+//                    server exists this is how tests and operators put data on
+//                    an instance's volumes. Offset/Length are bytes (Length at
+//                    most 16 MiB); Flush makes the write durable before the answer.
+//                    The instance belongs to AccountId, default the caller's account.
 // Authorization: the operator — the root of the bootstrap account, the first
-// account of the installation — may do both for any account; the root of any
-// other account may only create access keys in its own account; IAM users may
-// do nothing here.
+// account of the installation — may do everything for any account; the root of
+// any other account may only create access keys in its own account and read or
+// write the volumes of its own instances; IAM users may do nothing here.
+// Volume errors: 400 InvalidInput (bad offset/length/base64), 409
+// IncorrectState (not attached to that running instance), 403 AccessDenied.
 // Errors: {"__type": code, "message": text} with status 400 (malformed request,
 // InvalidInput, bad signature format), 403 (authentication failed, AccessDenied),
 // 404 (NoSuchEntity, UnknownOperation) or 409 (EntityAlreadyExists, LimitExceeded).
@@ -29,6 +42,7 @@
 #include "api/http.h"
 #include "api/router.h"
 #include "base/status.h"
+#include "ec2/ec2_service.h"
 #include "iam/identity_store.h"
 
 namespace kura::api {
@@ -41,6 +55,7 @@ struct AdminOptions {
   bool verify_signatures = true;
   std::string open_account_id;
   std::function<int64_t()> clock;  // Unix seconds; default: the system clock
+  std::shared_ptr<ec2::Ec2Service> ec2;  // ReadVolume/WriteVolume; null: those actions are refused
 };
 
 class AdminHandler {
@@ -53,6 +68,9 @@ class AdminHandler {
   HttpResponse Handle(const HttpRequest& request);
 
  private:
+  HttpResponse VolumeIo(const std::string& action, const HttpRequest& request, const iam::Principal& caller,
+                        bool is_operator);
+
   AdminOptions options_;
   std::shared_ptr<iam::IdentityStore> identities_;
   KeyOwnerLookup lookup_;

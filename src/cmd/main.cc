@@ -37,6 +37,14 @@ int main(int argc, char** argv) {
                     "derive the root key from the passphrase in this file instead of a key file");
   serve->add_option("--regions", serve_options.regions, "enabled regions")->delimiter(',')->capture_default_str();
   serve->add_option("--workers", serve_options.workers, "requests handled at once")->capture_default_str();
+  serve->add_option("--instance-types", serve_options.instance_types_file,
+                    "EC2 instance-type catalog (JSON, as src/ec2/data/instance-types.json; default: built in)");
+  serve->add_option("--ec2-min-transition-ms", serve_options.ec2_min_transition_ms,
+                    "shortest time an EC2 resource stays in a transitional state (creating, pending, ...)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_flag("--legacy-encrypted-ami-sharing", serve_options.legacy_encrypted_ami_sharing,
+                  "refuse sharing AMIs with encrypted snapshots with other accounts (AWS before May 2019)");
 
   // kura admin ...
   auto* admin = app.add_subcommand("admin", "operator commands: accounts, access keys, audit trail, cost");

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/admin_handler.h"
+#include "api/ec2_provider.h"
+#include "api/elb_provider.h"
 #include "api/iam_provider.h"
 #include "api/kms_provider.h"
 #include "api/router.h"
@@ -104,10 +106,14 @@ int Serve(const ServeOptions& options) {
   services_options.root_key_file = options.root_key_file;
   services_options.root_key_passphrase_file = options.root_key_passphrase_file;
   services_options.regions = options.regions;
+  services_options.instance_types_file = options.instance_types_file;
+  services_options.ec2_min_transition_ms = options.ec2_min_transition_ms;
+  services_options.legacy_encrypted_ami_sharing = options.legacy_encrypted_ami_sharing;
   auto services = OpenServices(services_options);
   if (!services.ok()) return Fail("open", services.status());
   std::shared_ptr<iam::IdentityStore> identities = services->identities;
   std::shared_ptr<kms::KmsService> kms = services->kms;
+  std::shared_ptr<ec2::Ec2Service> ec2_service = services->ec2;
 
   auto bootstrap = BootstrapIfNew(*identities, services->data_dir,
                                   open_auth ? options.default_account_id : options.bootstrap_account_id);
@@ -129,6 +135,7 @@ int Serve(const ServeOptions& options) {
   api::AdminOptions admin_options;
   admin_options.verify_signatures = !open_auth;
   admin_options.open_account_id = options.default_account_id;
+  admin_options.ec2 = ec2_service;
   auto admin = std::make_shared<api::AdminHandler>(admin_options, identities, lookup);
 
   api::RouterOptions router_options;
@@ -145,7 +152,8 @@ int Serve(const ServeOptions& options) {
   auto router = std::make_shared<api::Router>(router_options, lookup);
   for (std::shared_ptr<api::Provider> provider : std::vector<std::shared_ptr<api::Provider>>{
            std::make_shared<api::KmsProvider>(kms), std::make_shared<api::IamProvider>(identities),
-           std::make_shared<api::StsProvider>()}) {
+           std::make_shared<api::StsProvider>(), std::make_shared<api::Ec2Provider>(ec2_service),
+           std::make_shared<api::ElbProvider>(ec2_service)}) {
     base::Status added = router->AddProvider(provider);
     if (!added.ok()) return Fail("service model", added);
   }
@@ -171,12 +179,18 @@ int Serve(const ServeOptions& options) {
                    {{"warning", "signatures are NOT verified: every caller acts as account " +
                                     options.default_account_id + "; for local test harnesses only"}});
   }
+  // Finish what a previous run left in flight and bring running instances back up.
+  base::Status resumed = ec2_service->Resume();
+  if (!resumed.ok()) {
+    base::LogEvent(base::LogLevel::kError, "ec2_resume_failed", {{"error", resumed.ToString()}});
+  }
   base::LogEvent(base::LogLevel::kInfo, "serve_ready",
                  {{"endpoint", fmt::format("http://{}:{}", http.host, (*server)->port())},
                   {"data_dir", services->data_dir},
                   {"credentials", bootstrap->credentials_path}});
 
-  // Background work: key rotation and deletion when due, meter flushes.
+  // Background work: key rotation and deletion when due, meter flushes, EC2
+  // housekeeping (terminated instances hidden after an hour, deleted volumes removed).
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
@@ -193,6 +207,10 @@ int Serve(const ServeOptions& options) {
           base::LogEvent(base::LogLevel::kWarn, "kms_maintenance_failed", {{"error", due.status().ToString()}});
         }
         (void)kms->FlushMeter();
+        base::Status ec2_due = ec2_service->ProcessDue();
+        if (!ec2_due.ok()) {
+          base::LogEvent(base::LogLevel::kWarn, "ec2_maintenance_failed", {{"error", ec2_due.ToString()}});
+        }
       }
       lock.lock();
     }
@@ -208,6 +226,8 @@ int Serve(const ServeOptions& options) {
   }
   cv.notify_all();
   maintenance.join();
+  // Work in flight finishes, host volumes are flushed and closed, data keys wiped — before the engine closes.
+  ec2_service->Shutdown();
   (void)kms->FlushMeter();
   base::LogEvent(base::LogLevel::kInfo, "serve_stopped");
   return 0;

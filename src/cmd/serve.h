@@ -1,8 +1,9 @@
-// `kura serve`: opens the data directory, the root key, the identity store and
-// the KMS, and serves every AWS API on one HTTP port until SIGTERM/SIGINT,
+// `kura serve`: opens the data directory, the root key, the identity store,
+// the KMS and the EC2/EBS/ELB domain, and serves every AWS API on one HTTP port until SIGTERM/SIGINT,
 // then stops gracefully (requests in flight finish).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ struct ServeOptions {
   std::string root_key_passphrase_file;  // instead of a key file
   std::vector<std::string> regions = {"us-east-1", "ap-northeast-1"};
   unsigned workers = 8;
+  // EC2: the instance-type catalog (JSON; "" = built in), the shortest time a
+  // resource stays in a transitional state, and the pre-May-2019 AMI sharing rule.
+  std::string instance_types_file;
+  int64_t ec2_min_transition_ms = 0;
+  bool legacy_encrypted_ami_sharing = false;
 };
 
 int Serve(const ServeOptions& options);

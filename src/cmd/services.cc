@@ -104,10 +104,31 @@ base::Result<Services> OpenServices(const ServicesOptions& options) {
   auto kms = kms::KmsService::Open(std::move(kms_options));
   if (!kms.ok()) return kms.status().WithContext("kms");
   services.kms = std::move(kms).value();
+
+  if (options.mode == ServicesMode::kServer) {
+    ec2::Ec2Options ec2_options;
+    ec2_options.db = services.db;
+    ec2_options.engine = services.engine.get();
+    ec2_options.kms = services.kms;
+    ec2_options.identity_policies = [identities = services.identities](const iam::Principal& principal) {
+      return identities->PoliciesOf(principal);
+    };
+    ec2_options.regions = options.regions;
+    ec2_options.instance_types_file = options.instance_types_file;
+    ec2_options.min_transition_ms = options.ec2_min_transition_ms;
+    ec2_options.legacy_encrypted_ami_sharing = options.legacy_encrypted_ami_sharing;
+    auto ec2 = ec2::Ec2Service::Open(std::move(ec2_options));
+    if (!ec2.ok()) return ec2.status().WithContext("ec2");
+    services.ec2 = std::move(ec2).value();
+  }
   return services;
 }
 
 base::Status ResetServices(Services& services, const std::string& keep_account_id) {
+  if (services.ec2) {
+    base::Status ec2 = services.ec2->Reset();
+    if (!ec2.ok()) return ec2.WithContext("ec2");
+  }
   if (services.engine) {
     base::Status engine = services.engine->DeleteEverything();
     if (!engine.ok()) return engine.WithContext("blocks");

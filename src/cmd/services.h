@@ -1,7 +1,7 @@
 // The services of one data directory, opened the same way by `kura serve` and
 // by the `kura admin` commands that read the data directory directly: the
-// metadata store, the root key and its purpose keys, the identity store and
-// the KMS.
+// metadata store, the root key and its purpose keys, the identity store, the
+// KMS and (server only) the EC2/EBS/ELB domain over the block engine.
 // Thread-safety: functions only.
 #pragma once
 
@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "blocks/engine.h"
+#include "ec2/ec2_service.h"
 #include "iam/identity_store.h"
 #include "kms/audit.h"
 #include "kms/kms_service.h"
@@ -34,6 +35,10 @@ struct ServicesOptions {
   std::string root_key_passphrase_file;  // instead of a key file (salt in <data dir>/root-key.salt)
   std::vector<std::string> regions = {"us-east-1", "ap-northeast-1"};
   ServicesMode mode = ServicesMode::kServer;
+  // kServer: the EC2 domain (ec2::Ec2Options).
+  std::string instance_types_file;  // "" = the built-in catalog
+  int64_t ec2_min_transition_ms = 0;
+  bool legacy_encrypted_ami_sharing = false;
 };
 
 struct Services {
@@ -42,13 +47,16 @@ struct Services {
   std::unique_ptr<blocks::Engine> engine;  // kServer only
   std::shared_ptr<iam::IdentityStore> identities;
   std::shared_ptr<kms::KmsService> kms;
+  // kServer only. Declared last so that it goes first: it uses the engine and the KMS.
+  // The server calls Resume() once it listens and Shutdown() before the engine closes.
+  std::shared_ptr<ec2::Ec2Service> ec2;
 };
 
 // Errors name the step that failed ("root key: ...", "kms: ...").
 base::Result<Services> OpenServices(const ServicesOptions& options);
 
-// Test harnesses (`kura serve --auth open`, POST /_kura/reset): wipes the
-// block engine (refused, FailedPrecondition, while a volume is open; then
+// Test harnesses (`kura serve --auth open`, POST /_kura/reset): wipes the EC2
+// records (closing every host volume) first, then the block engine (refused, FailedPrecondition, while a volume is open; then
 // nothing is wiped), the KMS, and IAM except `keep_account_id` (kept or
 // created, empty). Each owner deletes its own tables and clears its caches.
 // The caller keeps every other request out while it runs.
