@@ -36,47 +36,8 @@ done
 
 KURA_BIN=${KURA_BIN:-$ROOT/build/src/cmd/kura}
 API_BENCH=${KURA_API_BENCH:-$ROOT/build/bench/api_bench}
-for b in "$KURA_BIN" "$API_BENCH"; do
-  [ -x "$b" ] || { echo "api_peer.sh: $b is missing (ninja -C build kura api_bench)" >&2; exit 2; }
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kura-api-bench-XXXXXX")
-kura_pid=""
-moto_pid=""
-stop_server() {  # SIGTERM, then wait (SIGKILL after 30 s)
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 300); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-cleanup() {
-  stop_server "$kura_pid"; kura_pid=""
-  stop_server "$moto_pid"; moto_pid=""
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# wait_listening PORT PID LOG: until the port accepts connections (30 s).
-wait_listening() {
-  local port=$1 pid=$2 log=$3
-  for _ in $(seq 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "api_peer.sh: server exited early; its log:" >&2; cat "$log" >&2; return 1
-    fi
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "api_peer.sh: server did not listen on $port; its log:" >&2; cat "$log" >&2; return 1
-}
+. "$ROOT/bench/peer_lib.sh"
+peer_setup api_peer.sh "$KURA_BIN" "$API_BENCH"
 
 common=(--region "$region" --connections "$connections" --seconds "$seconds" --warmup "$warmup" --threads "$threads")
 echo "== API benchmark: KMS GenerateDataKey and Decrypt, SigV4, keep-alive HTTP on loopback"
@@ -84,54 +45,14 @@ echo "   $connections connections, $threads client thread(s), ${warmup} s warm-u
 echo "   NOTE: the load generator runs on the same $(nproc) core(s) as the server under test, so"
 echo "   these figures are a lower bound for a server on cores of its own."
 
-# ---- kura
-kura_port=$(free_port)
-"$KURA_BIN" serve --data-dir "$tmp/kura-data" --listen "127.0.0.1:$kura_port" >"$tmp/kura.log" 2>&1 &
-kura_pid=$!
-wait_listening "$kura_port" "$kura_pid" "$tmp/kura.log" || exit 1
-for _ in $(seq 100); do [ -s "$tmp/kura-data/credentials" ] && break; sleep 0.1; done
-"$API_BENCH" --endpoint "http://127.0.0.1:$kura_port" --credentials-file "$tmp/kura-data/credentials" \
-  --label kura --server-pid "$kura_pid" "${common[@]}" | tee "$tmp/kura.out"
-kura_status=${PIPESTATUS[0]}
-stop_server "$kura_pid"; kura_pid=""
-if [ "$kura_status" -ne 0 ]; then
-  echo "api_peer.sh: kura's run FAILED (exit $kura_status); server log tail:" >&2
-  tail -n 20 "$tmp/kura.log" >&2
-fi
-
-# ---- moto
-peer_note=""
-moto_status=0
-: >"$tmp/moto.out"
-if [ "$peer" = none ]; then
-  peer_note="peer not run (--peer none)"
-elif ! command -v moto_server >/dev/null 2>&1; then
-  peer_note="peer unavailable: moto_server is not on PATH"
-else
-  moto_port=$(free_port)
-  moto_server -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
-  moto_pid=$!
-  if wait_listening "$moto_port" "$moto_pid" "$tmp/moto.log"; then
-    # moto does not verify signatures: dummy credentials, still signed.
-    "$API_BENCH" --endpoint "http://127.0.0.1:$moto_port" --access-key-id AKIAIOSFODNN7EXAMPLE \
-      --secret-access-key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY --label moto --server-pid "$moto_pid" "${common[@]}" | tee "$tmp/moto.out"
-    moto_status=${PIPESTATUS[0]}
-    [ "$moto_status" -ne 0 ] && peer_note="moto's run had failures (exit $moto_status)"
-  else
-    peer_note="peer unavailable: moto_server did not start"
-  fi
-  stop_server "$moto_pid"; moto_pid=""
-fi
+# ---- kura, then moto
+run_kura "$API_BENCH" "${common[@]}"
+run_moto "$peer" "$API_BENCH" "${common[@]}"
 
 # ---- table
 echo
 echo "== API benchmark results ($connections connections; target: kura >= 20x moto req/s, kura p99 < 5 ms)"
-awk -v note="$peer_note" '
-  function field(line, name,   n, i, kv) {
-    n = split(line, kv, " ")
-    for (i = 1; i <= n; i++) if (index(kv[i], name "=") == 1) return substr(kv[i], length(name) + 2)
-    return ""
-  }
+awk -v note="$peer_note" "$AWK_FIELD"'
   FNR == 1 { src = (FILENAME ~ /kura\.out$/) ? "kura" : "moto" }
   /^result / {
     op = field($0, "op")
