@@ -17,7 +17,8 @@ struct ServeOptions {
   std::string root_key_file;             // default <data dir>/root.key
   std::string root_key_passphrase_file;  // instead of a key file
   std::vector<std::string> regions = {"us-east-1", "ap-northeast-1"};
-  unsigned workers = 8;
+  unsigned workers = 0;                  // handler threads; 0: handle on the I/O threads
+  unsigned io_threads = 0;               // 0: one per CPU
 };
 
 int Serve(const ServeOptions& options);
