@@ -251,6 +251,7 @@ HttpResponse Router::Dispatch(const HttpRequest& request, const std::string& req
   // 3. Who is calling.
   VerifyOptions verify;
   verify.check_signature = options_.verify_signatures;
+  verify.signing_keys = &signing_keys_;
   verify.allowed_skew = service->model->service() == "kms" ? std::chrono::minutes(5) : std::chrono::minutes(15);
   std::optional<KeyOwner> owner;
   auto secret_of = [&](const std::string& access_key_id) -> std::optional<std::string> {

@@ -62,6 +62,7 @@ class Router {
 
   RouterOptions options_;
   KeyOwnerLookup lookup_;
+  SigningKeyCache signing_keys_;
   std::map<std::string, Service, std::less<>> services_;  // by service name
 };
 

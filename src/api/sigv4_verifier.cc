@@ -340,7 +340,7 @@ bool IsHex64(std::string_view s) {
          });
 }
 
-bool SignatureMatches(const HttpRequest& request, const Parsed& p, const std::string& secret,
+bool SignatureMatches(const HttpRequest& request, const Parsed& p, const std::vector<uint8_t>& signing_key,
                       std::string payload_hash) {
   client::CanonicalInput input;
   input.method = request.method;
@@ -350,12 +350,33 @@ bool SignatureMatches(const HttpRequest& request, const Parsed& p, const std::st
   input.signed_headers = p.signed_headers;
   input.payload_hash = std::move(payload_hash);
   std::string canonical = client::CanonicalRequest(input);
-  std::string expected = client::Signature(client::SigningKey(secret, p.identity.scope),
-                                           client::StringToSign(p.identity.amz_date, p.identity.scope, canonical));
+  std::string expected =
+      client::Signature(signing_key, client::StringToSign(p.identity.amz_date, p.identity.scope, canonical));
   return crypto::ConstantTimeEqual(base::AsBytes(expected), base::AsBytes(p.signature));
 }
 
 }  // namespace
+
+std::vector<uint8_t> SigningKeyCache::Get(const std::string& access_key_id, const std::string& secret,
+                                          const client::CredentialScope& scope) {
+  std::string id = access_key_id;
+  for (const std::string* part : {&scope.date, &scope.region, &scope.service}) {
+    id += '\0';
+    id += *part;
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    if (it != entries_.end() && crypto::ConstantTimeEqual(base::AsBytes(it->second.secret), base::AsBytes(secret))) {
+      return it->second.signing_key;
+    }
+  }
+  std::vector<uint8_t> key = client::SigningKey(secret, scope);
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_.insert_or_assign(std::move(id), Entry{secret, key});
+  return key;
+}
 
 VerifyResult VerifySigV4(const HttpRequest& request, const SecretLookup& lookup, int64_t now_unix,
                          const VerifyOptions& options) {
@@ -396,6 +417,9 @@ VerifyResult VerifySigV4(const HttpRequest& request, const SecretLookup& lookup,
   std::optional<std::string> secret = lookup ? lookup(identity.access_key_id) : std::nullopt;
   if (!secret) return Fail(AuthFailure::kUnknownKey, std::string(kUnknownKeyText), identity);
 
+  const std::vector<uint8_t> signing_key = options.signing_keys
+                                               ? options.signing_keys->Get(identity.access_key_id, *secret, identity.scope)
+                                               : client::SigningKey(*secret, identity.scope);
   bool matches = false;
   if (const std::string* declared = request.Header("x-amz-content-sha256")) {
     // Used verbatim (UNSIGNED-PAYLOAD, ...); a hash must be the body's, or the
@@ -404,15 +428,15 @@ VerifyResult VerifySigV4(const HttpRequest& request, const SecretLookup& lookup,
       return Fail(AuthFailure::kBadSignature,
                   "The provided 'x-amz-content-sha256' header does not match what was computed.", identity);
     }
-    matches = SignatureMatches(request, p, *secret, *declared);
+    matches = SignatureMatches(request, p, signing_key, *declared);
   } else if (p.presigned) {
     // botocore moves form parameters into the URL and hashes an empty payload.
-    matches = SignatureMatches(request, p, *secret, std::string(kEmptySha256));
+    matches = SignatureMatches(request, p, signing_key, std::string(kEmptySha256));
     if (!matches && !request.body.empty()) {
-      matches = SignatureMatches(request, p, *secret, client::HexSha256(request.body));
+      matches = SignatureMatches(request, p, signing_key, client::HexSha256(request.body));
     }
   } else {
-    matches = SignatureMatches(request, p, *secret, client::HexSha256(request.body));
+    matches = SignatureMatches(request, p, signing_key, client::HexSha256(request.body));
   }
   if (!matches) return Fail(AuthFailure::kBadSignature, std::string(kBadSignatureText), identity);
   return Fail(AuthFailure::kNone, "", identity);

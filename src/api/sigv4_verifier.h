@@ -7,8 +7,11 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/http.h"
 #include "base/status.h"
@@ -42,9 +45,31 @@ struct VerifyResult {
 // Returns the secret for an access key id, or nullopt when unknown.
 using SecretLookup = std::function<std::optional<std::string>(const std::string& access_key_id)>;
 
+// SigV4 signing keys (the 4-HMAC chain over secret, date, region, service),
+// kept per access key and scope: a signer's key changes once a day, while
+// deriving it again costs more than verifying the request's own signature.
+// An entry is used only while the access key's secret is still the one it was
+// derived from, so a deleted and re-created key id never reuses a stale key.
+// Secrets stay in memory only. Thread-safety: safe from any thread.
+class SigningKeyCache {
+ public:
+  static constexpr size_t kMaxEntries = 4096;  // then it starts over
+  std::vector<uint8_t> Get(const std::string& access_key_id, const std::string& secret,
+                           const client::CredentialScope& scope);
+
+ private:
+  struct Entry {
+    std::string secret;
+    std::vector<uint8_t> signing_key;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> entries_;  // access key id, date, region, service
+};
+
 struct VerifyOptions {
   std::chrono::seconds allowed_skew{std::chrono::minutes(15)};  // 5 min for KMS
   bool check_signature = true;  // false: --auth open (well-formed credentials are enough)
+  SigningKeyCache* signing_keys = nullptr;  // optional; derived afresh when null
 };
 
 // `now_unix` is the server clock. The body is hashed unless X-Amz-Content-SHA256 says otherwise.

@@ -534,6 +534,28 @@ TEST(SigV4VerifierTest, MalformedPresigned) {
   ExpectMalformed(PresignedWith("&X-Amz-Expires=3600", "&X-Amz-Expires=3600&X-Amz-Expires=3600"), "more than once");
 }
 
+TEST(SigV4VerifierTest, SigningKeyCacheFollowsTheSecret) {
+  SigningKeyCache cache;
+  VerifyOptions options;
+  options.signing_keys = &cache;
+  HttpRequest r = BotocoreKms();
+  const std::string key(kAccessKey);
+  // Twice with the right secret: the second check uses the cached key.
+  EXPECT_EQ(VerifySigV4(r, Secrets({{key, std::string(kSecret)}}), kBotocoreNow, options).failure, AuthFailure::kNone);
+  EXPECT_EQ(VerifySigV4(r, Secrets({{key, std::string(kSecret)}}), kBotocoreNow, options).failure, AuthFailure::kNone);
+  // The same key id with another secret (deleted, re-created) never reuses the cached key...
+  EXPECT_EQ(VerifySigV4(r, Secrets({{key, "not-the-secret"}}), kBotocoreNow, options).failure,
+            AuthFailure::kBadSignature);
+  // ...and the right secret is accepted again afterwards.
+  EXPECT_EQ(VerifySigV4(r, Secrets({{key, std::string(kSecret)}}), kBotocoreNow, options).failure, AuthFailure::kNone);
+  // The cached key is the one the HMAC chain derives, per scope.
+  client::CredentialScope scope{"20261129", "eu-west-1", "kms"};
+  EXPECT_EQ(cache.Get(key, std::string(kSecret), scope), client::SigningKey(kSecret, scope));
+  client::CredentialScope other{"20261130", "eu-west-1", "kms"};
+  EXPECT_EQ(cache.Get(key, std::string(kSecret), other), client::SigningKey(kSecret, other));
+  EXPECT_NE(cache.Get(key, std::string(kSecret), scope), cache.Get(key, std::string(kSecret), other));
+}
+
 TEST(SigV4VerifierTest, UnknownKey) {
   HttpRequest r = BotocoreKms();
   VerifyResult result = VerifySigV4(r, Secrets({{"OTHERKEY", "x"}}), kBotocoreNow, {});

@@ -36,7 +36,11 @@ int main(int argc, char** argv) {
   serve->add_option("--root-key-passphrase-file", serve_options.root_key_passphrase_file,
                     "derive the root key from the passphrase in this file instead of a key file");
   serve->add_option("--regions", serve_options.regions, "enabled regions")->delimiter(',')->capture_default_str();
-  serve->add_option("--workers", serve_options.workers, "requests handled at once")->capture_default_str();
+  serve->add_option("--workers", serve_options.workers,
+                    "requests handled at once on threads of their own; 0: on the I/O threads")
+      ->capture_default_str();
+  serve->add_option("--io-threads", serve_options.io_threads, "threads reading and writing HTTP; 0: one per CPU")
+      ->capture_default_str();
   serve->add_option("--instance-types", serve_options.instance_types_file,
                     "EC2 instance-type catalog (JSON, as src/ec2/data/instance-types.json; default: built in)");
   serve->add_option("--ec2-min-transition-ms", serve_options.ec2_min_transition_ms,

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -162,6 +163,7 @@ int Serve(const ServeOptions& options) {
   http.host = listen->first;
   http.port = listen->second;
   http.worker_threads = options.workers;
+  http.io_threads = options.io_threads != 0 ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   // Requests share the gate; a reset takes it exclusively, so no request (and
   // no maintenance pass) interleaves with it.
   auto gate = std::make_shared<std::shared_mutex>();

@@ -18,7 +18,8 @@ struct ServeOptions {
   std::string root_key_file;             // default <data dir>/root.key
   std::string root_key_passphrase_file;  // instead of a key file
   std::vector<std::string> regions = {"us-east-1", "ap-northeast-1"};
-  unsigned workers = 8;
+  unsigned workers = 0;                  // handler threads; 0: handle on the I/O threads
+  unsigned io_threads = 0;               // 0: one per CPU
   // EC2: the instance-type catalog (JSON; "" = built in), the shortest time a
   // resource stays in a transitional state, and the pre-May-2019 AMI sharing rule.
   std::string instance_types_file;

@@ -95,7 +95,7 @@ base::Status KmsService::CreateAlias(const Caller& caller, const std::string& al
       return KmsStatus(KmsError::kLimitExceeded, "A key can have at most 50 aliases: " + r.key.arn);
     }
     const int64_t now = Now();
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.InsertAlias(
         *txn, AliasRecord{caller.principal.account_id, caller.region, alias_name, r.key.arn, now, now}));
     return txn->Commit();
@@ -126,7 +126,7 @@ base::Status KmsService::UpdateAlias(const Caller& caller, const std::string& al
     }
     alias->target_key_arn = r.key.arn;
     alias->updated_at = Now();
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.RetargetAlias(*txn, *alias));
     return txn->Commit();
   }());
@@ -145,7 +145,7 @@ base::Status KmsService::DeleteAlias(const Caller& caller, const std::string& al
     const std::string alias_arn = AliasArn(caller.region, caller.principal.account_id, alias_name);
     KURA_RETURN_IF_ERROR(Authorize(caller, Authorization::Iam("kms:DeleteAlias", alias_arn)));
     KURA_RETURN_IF_ERROR(Authorize(caller, Authorization::OnKey("kms:DeleteAlias", key)));
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.DeleteAlias(*txn, caller.principal.account_id, caller.region, alias_name));
     return txn->Commit();
   }());

@@ -46,7 +46,7 @@ base::Status CheckPlaintextSize(size_t size) {
 base::Result<std::vector<uint8_t>> KmsService::SealUnder(const KeyRecord& key, const EncryptionContext& context,
                                                          std::span<const uint8_t> plaintext) {
   KURA_ASSIGN_OR_RETURN(auto material, Material(key, key.current_version));
-  return SealCiphertext(header_key_, material, CiphertextHeader{key.arn, key.current_version}, context, plaintext);
+  return SealCiphertext(header_key_, *material, CiphertextHeader{key.arn, key.current_version}, context, plaintext);
 }
 
 base::Result<EncryptResult> KmsService::Encrypt(const Caller& caller, const EncryptRequest& request) {
@@ -103,7 +103,7 @@ base::Result<KmsService::Opened> KmsService::OpenBlob(const Caller& caller, std:
     if (material.status().code() == base::StatusCode::kNotFound) return InvalidCiphertext();
     return material.status();
   }
-  auto plaintext = OpenCiphertext(header_key_, *material, blob, context);
+  auto plaintext = OpenCiphertext(header_key_, **material, blob, context);
   if (!plaintext.ok()) return InvalidCiphertext();
   return Opened{std::move(key), std::move(plaintext).value()};
 }

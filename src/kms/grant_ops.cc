@@ -144,7 +144,7 @@ base::Result<CreateGrantResult> KmsService::CreateGrant(const Caller& caller, co
       return KmsStatus(KmsError::kLimitExceeded, "The grant quota of 50000 for " + r.key.arn + " has been reached.");
     }
     KURA_ASSIGN_OR_RETURN(grant.grant_id, NewHexId());
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.InsertGrant(*txn, grant));
     KURA_RETURN_IF_ERROR(txn->Commit());
     trace.SetGrant(grant.grant_id);
@@ -228,7 +228,7 @@ base::Status KmsService::RetireGrant(const Caller& caller, const RetireGrantRequ
     if (!allowed) {
       return AccessDenied(caller.principal, "kms:RetireGrant", key.arn, "no identity-based policy allows the ");
     }
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.DeleteGrant(*txn, grant->grant_id));
     return txn->Commit();
   }());
@@ -245,7 +245,7 @@ base::Status KmsService::RevokeGrant(const Caller& caller, const std::string& ke
     if (!IsGrantIdSyntax(grant_id)) return InvalidGrantId(grant_id);
     KURA_ASSIGN_OR_RETURN(auto grant, store_.FindGrant(grant_id));
     if (!grant || grant->key_arn != r.key.arn) return GrantNotFound(grant_id);
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.DeleteGrant(*txn, grant_id));
     return txn->Commit();
   }());

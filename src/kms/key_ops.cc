@@ -124,7 +124,7 @@ base::Result<KeyMetadata> KmsService::CreateKey(const Caller& caller, const Crea
       return KmsStatus(KmsError::kLimitExceeded,
                        "The request was rejected because a quota was exceeded: customer managed keys per Region");
     }
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(InsertNewKey(*txn, key, key.created_at));
     for (const auto& tag : request.tags) KURA_RETURN_IF_ERROR(store_.PutTag(*txn, key.arn, tag));
     KURA_RETURN_IF_ERROR(txn->Commit());
@@ -170,7 +170,7 @@ base::Status KmsService::SetEnabled(const Caller& caller, const std::string& key
   const KeyState target = enabled ? KeyState::kEnabled : KeyState::kDisabled;
   if (r.key.state == target) return base::Status::Ok();
   r.key.state = target;
-  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_ASSIGN_OR_RETURN(auto txn, Begin());
   KURA_RETURN_IF_ERROR(store_.UpdateKey(*txn, r.key));
   return txn->Commit();
 }
@@ -210,7 +210,7 @@ base::Result<DeletionSchedule> KmsService::ScheduleKeyDeletion(const Caller& cal
     r.key.state = KeyState::kPendingDeletion;
     r.key.deletion_date = now + int64_t{days} * kDay;
     r.key.pending_window_days = days;
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.UpdateKey(*txn, r.key));
     KURA_RETURN_IF_ERROR(meter_.DeletionScheduled(*txn, r.key.arn, now));
     KURA_RETURN_IF_ERROR(txn->Commit());
@@ -229,7 +229,7 @@ base::Result<std::string> KmsService::CancelKeyDeletion(const Caller& caller, co
     r.key.state = KeyState::kDisabled;
     r.key.deletion_date.reset();
     r.key.pending_window_days.reset();
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.UpdateKey(*txn, r.key));
     KURA_RETURN_IF_ERROR(meter_.DeletionCancelled(*txn, r.key.arn));
     KURA_RETURN_IF_ERROR(txn->Commit());
@@ -249,7 +249,7 @@ base::Status KmsService::UpdateKeyDescription(const Caller& caller, const std::s
     KURA_RETURN_IF_ERROR(AwsManagedRefuses(r.key, "UpdateKeyDescription"));
     KURA_RETURN_IF_ERROR(CheckDescription(description));
     r.key.description = description;
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.UpdateKey(*txn, r.key));
     return txn->Commit();
   }());
@@ -282,7 +282,7 @@ base::Status KmsService::SetRotation(const Caller& caller, const std::string& ke
     r.key.rotation_enabled = false;
     r.key.next_rotation_at.reset();
   }
-  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_ASSIGN_OR_RETURN(auto txn, Begin());
   KURA_RETURN_IF_ERROR(store_.UpdateKey(*txn, r.key));
   return txn->Commit();
 }
@@ -369,7 +369,7 @@ base::Status KmsService::PutKeyPolicy(const Caller& caller, const std::string& k
       }
     }
     r.key.policy = policy;
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     KURA_RETURN_IF_ERROR(store_.UpdateKey(*txn, r.key));
     KURA_RETURN_IF_ERROR(txn->Commit());
     authorizer_.Forget(r.key.arn);
@@ -409,7 +409,7 @@ base::Status KmsService::TagResource(const Caller& caller, const std::string& ke
     if (keys.size() > static_cast<size_t>(kMaxTagsPerKey)) {
       return KmsStatus(KmsError::kLimitExceeded, "A key can have at most 50 tags");
     }
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     for (const auto& t : tags) KURA_RETURN_IF_ERROR(store_.PutTag(*txn, r.key.arn, t));
     return txn->Commit();
   }());
@@ -425,7 +425,7 @@ base::Status KmsService::UntagResource(const Caller& caller, const std::string& 
     KURA_RETURN_IF_ERROR(Authorize(caller, Authorization::OnKey("kms:UntagResource", r.key)));
     KURA_RETURN_IF_ERROR(NotPendingDeletion(r.key));
     KURA_RETURN_IF_ERROR(AwsManagedRefuses(r.key, "UntagResource"));
-    KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+    KURA_ASSIGN_OR_RETURN(auto txn, Begin());
     for (const auto& k : tag_keys) KURA_RETURN_IF_ERROR(store_.DeleteTag(*txn, r.key.arn, k));
     return txn->Commit();
   }());

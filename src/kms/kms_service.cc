@@ -27,6 +27,29 @@ std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+// Commits, then drops the key cache: whatever the transaction changed (state,
+// policy, versions, aliases, deletion) is read afresh by the next call.
+class CacheClearingTransaction final : public meta::Transaction {
+ public:
+  CacheClearingTransaction(std::unique_ptr<meta::Transaction> inner, KeyCache* cache)
+      : inner_(std::move(inner)), cache_(cache) {}
+  base::Status Exec(std::string_view sql, const meta::Params& params) override { return inner_->Exec(sql, params); }
+  base::Result<meta::Rows> Query(std::string_view sql, const meta::Params& params) override {
+    return inner_->Query(sql, params);
+  }
+  int64_t ChangedRows() override { return inner_->ChangedRows(); }
+  base::Status Commit() override {
+    base::Status committed = inner_->Commit();
+    // Also on failure: whether a failed commit left anything behind is not worth guessing.
+    cache_->Clear();
+    return committed;
+  }
+
+ private:
+  std::unique_ptr<meta::Transaction> inner_;
+  KeyCache* cache_;
+};
+
 }  // namespace
 
 // ---- Trace ----
@@ -91,6 +114,11 @@ KmsService::~KmsService() { (void)meter_.Flush(); }
 
 int64_t KmsService::Now() const { return clock_(); }
 
+base::Result<std::unique_ptr<meta::Transaction>> KmsService::Begin() {
+  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  return std::unique_ptr<meta::Transaction>(std::make_unique<CacheClearingTransaction>(std::move(txn), &cache_));
+}
+
 base::Status KmsService::CheckRegion(const Caller& caller) const {
   for (const auto& r : regions_) {
     if (r == caller.region) return base::Status::Ok();
@@ -109,8 +137,11 @@ base::Status KmsService::Authorize(const Caller& caller, const Authorization& re
 // ---- resolution ----
 
 base::Result<KeyRecord> KmsService::LoadKey(const std::string& arn) {
+  if (auto cached = cache_.FindKey(arn)) return *std::move(cached);
+  const uint64_t generation = cache_.generation();
   KURA_ASSIGN_OR_RETURN(auto key, store_.FindKey(arn));
   if (!key) return KeyDoesNotExistError(arn);
+  cache_.PutKey(*key, generation);
   return *std::move(key);
 }
 
@@ -126,7 +157,13 @@ base::Result<KmsService::Resolved> KmsService::Resolve(const Caller& caller, con
   Resolved out;
   if (ref.is_alias()) {
     out.alias_name = ref.alias_name;
+    if (auto target = cache_.FindAlias(ref.account_id, ref.region, ref.alias_name)) {
+      KURA_ASSIGN_OR_RETURN(out.key, LoadKey(*target));
+      return out;
+    }
+    const uint64_t generation = cache_.generation();
     KURA_ASSIGN_OR_RETURN(auto alias, store_.FindAlias(ref.account_id, ref.region, ref.alias_name));
+    if (alias) cache_.PutAlias(*alias, generation);
     if (!alias) {
       if (ref.alias_name == kAwsEbsAlias && ref.account_id == caller.principal.account_id) {
         KURA_ASSIGN_OR_RETURN(out.key, EnsureAwsEbsKey(caller));
@@ -189,7 +226,10 @@ base::Status KmsService::InsertNewKey(meta::Transaction& txn, const KeyRecord& k
   return base::Status::Ok();
 }
 
-base::Result<crypto::SecretBytes> KmsService::Material(const KeyRecord& key, uint32_t version) {
+base::Result<std::shared_ptr<const crypto::SecretBytes>> KmsService::Material(const KeyRecord& key,
+                                                                               uint32_t version) {
+  if (auto cached = cache_.FindMaterial(key.arn, version)) return cached;
+  const uint64_t generation = cache_.generation();
   KURA_ASSIGN_OR_RETURN(auto v, store_.FindVersion(key.arn, version));
   if (!v) return base::NotFoundError("no key material version " + std::to_string(version) + " for " + key.arn);
   auto material = crypto::UnwrapKey(sealing_key_, v->sealed_material, MaterialAad(key.arn, version));
@@ -197,7 +237,9 @@ base::Result<crypto::SecretBytes> KmsService::Material(const KeyRecord& key, uin
     return KmsStatus(KmsError::kInternal, "key material of " + key.arn + " version " + std::to_string(version) +
                                               " does not open under the sealing key");
   }
-  return std::move(material).value();
+  auto shared = std::make_shared<const crypto::SecretBytes>(std::move(material).value());
+  cache_.PutMaterial(key.arn, version, shared, generation);
+  return shared;
 }
 
 base::Result<std::string> KmsService::MaterialId(const KeyRecord& key) {
@@ -236,7 +278,7 @@ base::Result<KeyRecord> KmsService::EnsureAwsEbsKey(const Caller& caller) {
   KURA_ASSIGN_OR_RETURN(auto key, NewKeyRecord(caller, KeyManager::kAws, std::string(kAwsEbsDescription),
                                                AwsEbsKeyPolicy(caller.principal.account_id, caller.region)));
   const int64_t now = key.created_at;
-  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_ASSIGN_OR_RETURN(auto txn, Begin());
   KURA_RETURN_IF_ERROR(InsertNewKey(*txn, key, now));
   KURA_RETURN_IF_ERROR(store_.InsertAlias(*txn, AliasRecord{key.account_id, key.region, alias_name, key.arn, now, now}));
   KURA_RETURN_IF_ERROR(txn->Commit());
@@ -248,7 +290,7 @@ base::Result<KeyRecord> KmsService::EnsureAwsEbsKey(const Caller& caller) {
 // ---- maintenance ----
 
 base::Status KmsService::DeleteKeyNow(const KeyRecord& key, int64_t now) {
-  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_ASSIGN_OR_RETURN(auto txn, Begin());
   KURA_RETURN_IF_ERROR(store_.DeleteKeyData(*txn, key.arn));
   KURA_RETURN_IF_ERROR(meter_.KeyDeleted(*txn, key.arn, now));
   KURA_RETURN_IF_ERROR(txn->Commit());
@@ -259,7 +301,7 @@ base::Status KmsService::DeleteKeyNow(const KeyRecord& key, int64_t now) {
 
 base::Status KmsService::RotateNow(KeyRecord key, int64_t now, bool on_demand) {
   const uint32_t version = key.current_version + 1;
-  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_ASSIGN_OR_RETURN(auto txn, Begin());
   KURA_RETURN_IF_ERROR(AddVersion(*txn, key, version, now, nullptr));
   key.current_version = version;
   if (on_demand) {
@@ -293,7 +335,7 @@ base::Result<DueWork> KmsService::ProcessDue(int64_t now) {
 
 base::Status KmsService::Reset() {
   std::scoped_lock lock(mu_, managed_mu_);
-  KURA_ASSIGN_OR_RETURN(auto txn, db_->Begin());
+  KURA_ASSIGN_OR_RETURN(auto txn, Begin());
   KURA_RETURN_IF_ERROR(store_.DeleteAll(*txn));
   KURA_RETURN_IF_ERROR(meter_.DeleteAll(*txn));
   KURA_RETURN_IF_ERROR(txn->Commit());

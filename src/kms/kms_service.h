@@ -9,8 +9,10 @@
 // detail() is a KmsError (kms_error.h) and whose message is AWS's text.
 //
 // Key material: 32 random bytes per key version, sealed with crypto::WrapKey
-// under the material-sealing key (aad = MaterialAad(key ARN, version)); it is
-// opened only for the duration of one cryptographic call and never logged.
+// under the material-sealing key (aad = MaterialAad(key ARN, version)). Opened
+// material is kept in memory only (KeyCache, as crypto::SecretBytes) so that
+// each call need not unwrap it again; it is never logged or written, and any
+// KMS mutation drops the cache (see Begin()).
 // Thread-safety: safe from any thread; mutations are serialized internally.
 #pragma once
 
@@ -28,6 +30,7 @@
 #include "kms/audit.h"
 #include "kms/authorizer.h"
 #include "kms/grants.h"
+#include "kms/key_cache.h"
 #include "kms/key_store.h"
 #include "kms/meter.h"
 #include "kms/types.h"
@@ -253,6 +256,9 @@ class KmsService {
   KmsService(KmsOptions options, crypto::SecretBytes token_key, crypto::SecretBytes header_key);
 
   int64_t Now() const;
+  // Every KMS write goes through this: the transaction clears cache_ once it
+  // has committed, so the next call sees the change.
+  base::Result<std::unique_ptr<meta::Transaction>> Begin();
   base::Status CheckRegion(const Caller& caller) const;
   // KeyId parameter -> key record (§2), creating alias/aws/ebs on first use.
   base::Result<Resolved> Resolve(const Caller& caller, const std::string& key_id, bool allow_alias);
@@ -263,7 +269,7 @@ class KmsService {
   base::Status InsertNewKey(meta::Transaction& txn, const KeyRecord& key, int64_t now);
   base::Status AddVersion(meta::Transaction& txn, const KeyRecord& key, uint32_t version, int64_t now,
                           std::string* material_id);
-  base::Result<crypto::SecretBytes> Material(const KeyRecord& key, uint32_t version);
+  base::Result<std::shared_ptr<const crypto::SecretBytes>> Material(const KeyRecord& key, uint32_t version);
   base::Result<std::string> MaterialId(const KeyRecord& key);
   base::Result<KeyMetadata> Metadata(const KeyRecord& key);
   base::Status Authorize(const Caller& caller, const Authorization& request);
@@ -295,6 +301,7 @@ class KmsService {
   std::vector<std::string> regions_;
   std::shared_ptr<AuditSink> audit_;
   KeyStore store_;
+  KeyCache cache_;
   Meter meter_;
   GrantTokenCodec tokens_;
   Authorizer authorizer_;

@@ -198,12 +198,14 @@ class ServerImpl final : public HttpServer {
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // False when the queue is full (the caller answers 503).
   bool Submit(std::shared_ptr<Session> session, api::HttpRequest request);
+  bool inline_handlers() const { return options_.worker_threads == 0; }
+  // Runs the handler; an exception becomes a 500.
+  api::HttpResponse RunHandler(api::HttpRequest&& request);
   void Unregister(Session* session);
 
  private:
   void DoAccept();
   void OnAccept(error_code ec, tcp::socket socket);
-  api::HttpResponse RunHandler(api::HttpRequest&& request);
 
   const HttpServerOptions options_;
   const api::HttpHandler handler_;
@@ -373,6 +375,10 @@ void Session::Dispatch() {
   request.remote_address = remote_;
 
   state_ = State::kHandling;
+  if (server_->inline_handlers()) {
+    WriteResponse(server_->RunHandler(std::move(request)));
+    return;
+  }
   if (!server_->Submit(shared_from_this(), std::move(request))) {
     LogEvent(LogLevel::kWarn, "http_request_rejected", {{"remote", remote_}, {"status", "503"}});
     WriteSimple(http::status::service_unavailable, "Service Unavailable: too many requests queued\n", false);
@@ -573,7 +579,7 @@ void ServerImpl::Run() {
   LogEvent(LogLevel::kInfo, "http_listening",
            {{"address", listen_address_},
             {"io_threads", std::to_string(n)},
-            {"worker_threads", std::to_string(std::max(1u, options_.worker_threads))}});
+            {"worker_threads", inline_handlers() ? std::string("0 (inline)") : std::to_string(options_.worker_threads)}});
 }
 
 void ServerImpl::DoAccept() {

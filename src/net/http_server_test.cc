@@ -835,3 +835,77 @@ TEST(HttpServerTest, DestructorStopsWithOpenConnections) {
 
 }  // namespace
 }  // namespace kura::net
+
+// ---------------------------------------------------------------------------
+// worker_threads = 0: handlers run on the I/O threads.
+
+namespace kura::net {
+namespace {
+
+HttpServerOptions InlineOptions() {
+  HttpServerOptions o = TestOptions();
+  o.worker_threads = 0;
+  return o;
+}
+
+TEST(HttpServerInlineTest, KeepAliveRoundTrips) {
+  auto server = MustStart(InlineOptions(), Echo);
+  ASSERT_NE(server, nullptr);
+  Client c(server->port());
+  for (int i = 0; i < 20; ++i) {
+    std::string body = "request " + std::to_string(i);
+    ASSERT_TRUE(c.Send(Request("POST", "/k" + std::to_string(i), body))) << i;
+    auto res = c.Read();
+    ASSERT_TRUE(res.has_value()) << i;
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->body, body);
+  }
+  server->Stop();
+}
+
+TEST(HttpServerInlineTest, ASlowHandlerLeavesTheOtherIoThreadServing) {
+  Gate entered, release;
+  auto server = MustStart(InlineOptions(), [&](api::HttpRequest&& req) {
+    if (req.target == "/slow") {
+      entered.Open();
+      release.Wait();
+    }
+    return Echo(std::move(req));
+  });
+  ASSERT_NE(server, nullptr);
+  uint16_t port = server->port();
+  std::optional<Response> slow_res;
+  std::thread slow([&] {
+    Client c(port);
+    c.Send(Request("GET", "/slow"));
+    slow_res = c.Read();
+  });
+  ASSERT_TRUE(entered.Wait());
+  // One I/O thread is busy in /slow; the other accepts and answers.
+  Client fast(port);
+  ASSERT_TRUE(fast.Send(Request("GET", "/fast")));
+  auto res = fast.Read();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(*res->Header("x-target"), "/fast");
+  release.Open();
+  slow.join();
+  ASSERT_TRUE(slow_res.has_value());
+  EXPECT_EQ(slow_res->status, 200);
+  server->Stop();
+}
+
+TEST(HttpServerInlineTest, HandlerExceptionIsA500) {
+  auto server = MustStart(InlineOptions(), [](api::HttpRequest&&) -> api::HttpResponse {
+    throw std::runtime_error("boom");
+  });
+  ASSERT_NE(server, nullptr);
+  Client c(server->port());
+  ASSERT_TRUE(c.Send(Request("GET", "/x")));
+  auto res = c.Read();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 500);
+  server->Stop();
+}
+
+}  // namespace
+}  // namespace kura::net
