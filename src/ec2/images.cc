@@ -436,6 +436,21 @@ base::Result<std::string> Ec2Service::CopyImage(const Caller& caller, const Copy
   std::vector<std::string> copies;
   {
     std::lock_guard lock(mu_);
+    // ClientToken: a retry of the same copy gets the same image, a different request an error.
+    if (!request.client_token.empty()) {
+      for (const auto& [id, existing] : store_->All<ImageRecord>()) {
+        if (existing.account != caller.principal.account_id || existing.region != caller.region ||
+            existing.client_token != request.client_token) {
+          continue;
+        }
+        if (existing.source_image_id == request.source_image_id && existing.source_region == request.source_region &&
+            existing.name == request.name) {
+          return existing.id;
+        }
+        return Ec2Status(Ec2Error::kIdempotentParameterMismatch,
+                         "Client token '" + request.client_token + "' was already used with different parameters.");
+      }
+    }
     KURA_ASSIGN_OR_RETURN(ImageRecord source, FindImage(in_source, request.source_image_id));
     if (source.state != ImageState::kAvailable) {
       return Ec2Status(Ec2Error::kIncorrectState, "Image " + source.id + " is in invalid state - " +
@@ -449,6 +464,7 @@ base::Result<std::string> Ec2Service::CopyImage(const Caller& caller, const Copy
     image.ena_support = source.ena_support;
     image.source_image_id = source.id;
     image.source_region = source.region;
+    image.client_token = request.client_token;
     image.requester = caller;
     // Launch permissions are not copied; tags only when asked for.
     if (request.copy_image_tags) {

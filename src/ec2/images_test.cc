@@ -176,6 +176,26 @@ TEST_F(ImagesTest, CopyImageToAnotherRegion) {
   EXPECT_EC2_ERROR(svc_->DescribeImages(Alice(), {*copy}, {}, {}, {}, {}), Ec2Error::kAmiNotFound);
 }
 
+TEST_F(ImagesTest, CopyImageClientTokenMakesRetriesSafe) {
+  const std::string image = NewImage(Alice(), "source-image");
+  CopyImageRequest r;
+  r.name = "copy";
+  r.source_image_id = image;
+  r.source_region = kEast;
+  r.client_token = "token-1";
+  auto first = svc_->CopyImage(Alice(), r);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto retry = svc_->CopyImage(Alice(), r);
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_EQ(*retry, *first);
+  WaitIdle();
+  auto listed = svc_->DescribeImages(Alice(), {}, {"self"}, {}, {Filter{"name", {"copy"}}}, {});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->items.size(), 1u);  // one copy, not two
+  r.name = "another-name";
+  EXPECT_EC2_ERROR(svc_->CopyImage(Alice(), r), Ec2Error::kIdempotentParameterMismatch);
+}
+
 TEST_F(ImagesTest, CopyWithADisabledKeyFails) {
   const std::string image = NewImage(Alice(), "plain");
   const std::string key = NewKey();

@@ -94,7 +94,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ImageRecord, id, account, region
                                                 state_message, creation_date, architecture, virtualization_type,
                                                 root_device_name, ena_support, block_device_mappings, launch_users,
                                                 is_public, tags, source_instance_id, source_image_id, source_region,
-                                                requester)
+                                                client_token, requester)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StateReason, code, message)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InstanceBlockDevice, device_name, volume_id, status, attach_time,
                                                 delete_on_termination)

@@ -166,6 +166,7 @@ struct ImageRecord {
   std::string source_instance_id;  // CreateImage
   std::string source_image_id;     // CopyImage
   std::string source_region;
+  std::string client_token;  // CopyImage idempotency
   Requester requester;
 };
 
