@@ -371,8 +371,10 @@ base::Result<Page<SnapshotRecord>> Ec2Service::DescribeSnapshots(const Caller& c
   };
   std::lock_guard lock(mu_);
   for (const auto& id : ids) {
-    // Invisible is the same as nonexistent: another account's private snapshot is not revealed.
-    if (!UsableSnapshot(caller, id)) return SnapshotNotFound(id);
+    // As AWS documents it: an id that does not exist (in this region) is an
+    // error; one the caller may not see is just left out of the answer.
+    const auto* s = store_->Find<SnapshotRecord>(id);
+    if (!s || s->region != caller.region) return SnapshotNotFound(id);
   }
   const std::set<std::string> wanted(ids.begin(), ids.end());
   KURA_RETURN_IF_ERROR(CheckFilterNames<SnapshotRecord>(filters, SnapshotFilterValues));
