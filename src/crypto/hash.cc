@@ -159,9 +159,10 @@ Digest HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
 }
 
 // RFC 5869 on the per-thread HMAC context. OpenSSL's EVP_KDF "HKDF" costs a
-// provider fetch, a context and a fresh HMAC context per call — about ten
-// times the four HMAC computations a 32-byte key needs — and KMS derives one
-// key per ciphertext. Intermediate PRK and T(i) are wiped before returning.
+// KDF context and a fresh HMAC context per call (callgrind: ~43,000
+// instructions for a 32-byte key, against ~26,000 here, mostly SHA-256
+// compressions), and KMS derives one key per ciphertext. Intermediate PRK and
+// T(i) are wiped before returning.
 base::Result<SecretBytes> HkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                      std::span<const uint8_t> info, size_t length) {
   if (length == 0 || length > kMaxHkdfLength) {
