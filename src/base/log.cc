@@ -1,6 +1,12 @@
 #include "base/log.h"
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
 
 namespace kura::base {
 
@@ -34,7 +40,44 @@ void AppendValue(std::string& line, std::string_view value) {
   line += '"';
 }
 
+// Formats into memory; writes to stdout on flush or when the buffer is large.
+// base_sink's mutex serialises sink_it_ and flush_.
+class BufferedStdoutSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  ~BufferedStdoutSink() override {
+    std::lock_guard lock(mutex_);
+    flush_();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    formatter_->format(msg, buffer_);
+    if (buffer_.size() >= kMaxBuffered) flush_();
+  }
+  void flush_() override {
+    if (buffer_.size() == 0) return;
+    std::fwrite(buffer_.data(), 1, buffer_.size(), stdout);
+    std::fflush(stdout);
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr size_t kMaxBuffered = 64 * 1024;
+  spdlog::memory_buf_t buffer_;
+};
+
 }  // namespace
+
+void BufferLogOutput(std::chrono::seconds interval) {
+  if (isatty(STDOUT_FILENO)) return;
+  auto logger = std::make_shared<spdlog::logger>("", std::make_shared<BufferedStdoutSink>());
+  logger->set_level(spdlog::default_logger()->level());
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  spdlog::flush_every(interval);
+}
+
+void FlushLog() { spdlog::default_logger()->flush(); }
 
 void LogEvent(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   auto spd_level = ToSpd(level);

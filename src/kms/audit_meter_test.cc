@@ -34,6 +34,43 @@ TEST(AuditFormatTest, Fields) {
   EXPECT_EQ(FormatAuditLine(r).find('\n'), std::string::npos);
 }
 
+// The line as nlohmann formats it, which FormatAuditLine matches byte for byte.
+std::string ReferenceAuditLine(const AuditRecord& r) {
+  nlohmann::ordered_json j;
+  j["time"] = r.time;
+  j["requestId"] = r.request_id;
+  j["region"] = r.region;
+  j["account"] = r.account_id;
+  j["principal"] = r.principal_arn;
+  j["operation"] = r.operation;
+  if (!r.key_arn.empty()) j["keyArn"] = r.key_arn;
+  if (!r.encryption_context_keys.empty()) j["encryptionContextKeys"] = r.encryption_context_keys;
+  if (!r.via_service.empty()) j["viaService"] = r.via_service;
+  if (!r.grant_id.empty()) j["grantId"] = r.grant_id;
+  j["result"] = r.result;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+TEST(FormatAuditLineTest, SameBytesAsJsonLibraryForAwkwardValues) {
+  AuditRecord minimal;
+  minimal.time = -5;
+  EXPECT_EQ(FormatAuditLine(minimal), ReferenceAuditLine(minimal));
+
+  AuditRecord r;
+  r.time = 1700000000;
+  r.request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  r.region = "eu-west-1";
+  r.account_id = "111122223333";
+  r.principal_arn = "arn:aws:iam::111122223333:user/a\"b\\c";
+  r.operation = "GenerateDataKey";
+  r.key_arn = "arn:aws:kms:eu-west-1:111122223333:key/k";
+  r.encryption_context_keys = {"plain", "tab\there", "new\nline", "caf\xc3\xa9", "bad\xff\xfeutf8", "del\x7f", ""};
+  r.via_service = "ec2.eu-west-1.amazonaws.com";
+  r.grant_id = "g-1";
+  r.result = "AccessDenied";
+  EXPECT_EQ(FormatAuditLine(r), ReferenceAuditLine(r));
+}
+
 TEST_F(AuditMeterTest, OneLinePerCallWithoutSecrets) {
   auto k = NewKey();
   auto as = As(Root(kAlice));
