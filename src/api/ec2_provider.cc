@@ -594,6 +594,12 @@ base::Result<json> DescribeAddresses(Ec2Service& svc, const Caller& c, const Doc
   return json{{"Addresses", std::move(items)}};
 }
 
+// Describe* and Get* write nothing, so they answer without waiting for the
+// next group commit.
+bool IsReadOnly(std::string_view operation) {
+  return operation.starts_with("Describe") || operation.starts_with("Get");
+}
+
 const std::map<std::string, Operation, std::less<>>& Operations() {
   static const std::map<std::string, Operation, std::less<>> ops = {
       {"CreateVolume", {CreateVolume, {}}},
@@ -668,7 +674,11 @@ base::Result<json> Ec2Provider::Call(std::string_view operation, const json& inp
   if (dry_run) {
     return ec2::Ec2Status(Ec2Error::kDryRunOperation, "Request would have succeeded, but DryRun flag is set.");
   }
-  return it->second.handler(*ec2_, caller, in);
+  base::Result<json> result = it->second.handler(*ec2_, caller, in);
+  // Nobody hears of a write before it is durable (the store commits in
+  // groups, ec2/store.h); a failed one may have written part, so it waits too.
+  if (!IsReadOnly(operation)) KURA_RETURN_IF_ERROR(ec2_->WaitDurable());
+  return result;
 }
 
 WireError Ec2Provider::MapError(const base::Status& status) const { return ec2_wire::Ec2WireError(status); }

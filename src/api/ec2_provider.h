@@ -10,7 +10,9 @@
 //      but DryRun flag is set." — after authorization, so a forbidden dry run
 //      is UnauthorizedOperation;
 //   4. the input document -> the typed call -> the output document
-//      (ec2_wire.h); operations without output return an empty document.
+//      (ec2_wire.h); operations without output return an empty document;
+//   5. every operation but Describe*/Get* then waits for
+//      Ec2Service::WaitDurable(), so an answered write survives a crash.
 // MapError (ec2_wire::Ec2WireError) is the one place where EC2 wire codes live.
 // Thread-safety: as Provider (the service is thread-safe).
 #pragma once

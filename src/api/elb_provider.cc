@@ -48,6 +48,13 @@ base::Result<std::vector<std::string>> InstanceIds(const DocumentReader& in) {
 ElbProvider::ElbProvider(std::shared_ptr<ec2::Ec2Service> service) : ec2_(std::move(service)) {}
 
 base::Result<json> ElbProvider::Call(std::string_view operation, const json& input, const CallContext& context) {
+  base::Result<json> result = Dispatch(operation, input, context);
+  // As Ec2Provider: a write is answered once it is durable (ec2/store.h).
+  if (operation != "DescribeLoadBalancers") KURA_RETURN_IF_ERROR(ec2_->WaitDurable());
+  return result;
+}
+
+base::Result<json> ElbProvider::Dispatch(std::string_view operation, const json& input, const CallContext& context) {
   static const json kEmpty = json::object();
   const DocumentReader in = Reader(input.is_object() ? input : kEmpty);
   const Caller caller{context.caller, context.region, context.request_id};

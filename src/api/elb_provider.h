@@ -26,6 +26,9 @@ class ElbProvider final : public Provider {
   WireError MapError(const base::Status& status) const override;
 
  private:
+  // The operation itself; Call adds the wait for durability.
+  base::Result<nlohmann::json> Dispatch(std::string_view operation, const nlohmann::json& input,
+                                        const CallContext& context);
   std::shared_ptr<ec2::Ec2Service> ec2_;
 };
 

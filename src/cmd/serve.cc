@@ -166,6 +166,14 @@ int Serve(const ServeOptions& options) {
   http.host = listen->first;
   http.port = listen->second;
   http.worker_threads = options.workers;
+  // EC2 and ELB calls wait for the EC2 store's group commit (ec2/store.h): on
+  // the I/O threads only io_threads of them could wait at once, and each
+  // commit would take that few. They get a pool; KMS & co. stay inline.
+  http.blocking = [](const api::HttpRequest& request) {
+    const std::string* auth = request.Header("authorization");
+    return auth != nullptr && (auth->find("/ec2/aws4_request") != std::string::npos ||
+                               auth->find("/elasticloadbalancing/aws4_request") != std::string::npos);
+  };
   http.io_threads = options.io_threads != 0 ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   // Requests share the gate; a reset takes it exclusively, so no request (and
   // no maintenance pass) interleaves with it.

@@ -84,9 +84,17 @@ void Ec2Service::Shutdown() {
   if (shut_down_.exchange(true)) return;
   if (worker_) worker_->Stop();
   if (hosts_) hosts_->Clear();
+  // What the last jobs recorded reaches the database before the process goes.
+  if (store_) {
+    if (base::Status flushed = store_->Flush(); !flushed.ok()) {
+      base::LogEvent(base::LogLevel::kError, "ec2_store_flush_failed", {{"error", flushed.ToString()}});
+    }
+  }
 }
 
 void Ec2Service::WaitIdle() { worker_->WaitIdle(); }
+
+base::Status Ec2Service::WaitDurable() { return store_->WaitDurable(); }
 
 int64_t Ec2Service::NowMs() const { return options_.clock_ms(); }
 
@@ -201,8 +209,11 @@ base::Status Ec2Service::Reset() {
   worker_->WaitIdle();
   // Grants and keys go with the KMS's own reset; only memory is wiped here.
   hosts_->Clear();
-  std::lock_guard lock(mu_);
-  return store_->DeleteEverything();
+  {
+    std::lock_guard lock(mu_);
+    KURA_RETURN_IF_ERROR(store_->DeleteEverything());
+  }
+  return store_->WaitDurable();
 }
 
 }  // namespace kura::ec2

@@ -400,6 +400,12 @@ class Ec2Service {
   // Waits until no asynchronous work is queued or running (tests).
   void WaitIdle();
 
+  // Waits until every record change made before the call is durable (the
+  // store commits in groups, see store.h); the commit error otherwise. Call it
+  // without holding anything, after an operation and before telling anyone
+  // that it succeeded (the API providers do, after every non-Describe call).
+  base::Status WaitDurable();
+
  private:
   explicit Ec2Service(Ec2Options options);
 
@@ -445,6 +451,10 @@ class Ec2Service {
   base::Status MaterializeSnapshotCopy(SnapshotRecord& copy);
   // (snapshots.cc) Frees the block snapshot when no snapshot record uses it any more; under mu_.
   base::Status ReleaseEngineSnapshot(int64_t engine_id);
+  // (snapshots.cc) ReleaseEngineSnapshot for block snapshots whose records were
+  // just erased: waits until the erasure is durable first, so a crash never
+  // leaves a record pointing at a freed block snapshot; not under mu_.
+  base::Status ReleaseEngineSnapshotsWhenDurable(const std::vector<int64_t>& engine_ids);
 
   // (volumes.cc / snapshots.cc / images.cc / instances.cc) Resume() per area.
   void ResumeVolumes();

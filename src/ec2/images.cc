@@ -610,37 +610,36 @@ base::Result<ImageRecord> Ec2Service::OwnImage(const Caller& caller, const std::
 base::Result<std::vector<std::string>> Ec2Service::DeregisterImage(const Caller& caller, const std::string& image_id,
                                                                    bool delete_associated_snapshots) {
   KURA_RETURN_IF_ERROR(Authorize(caller, "ec2:DeregisterImage", {}));
-  std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(ImageRecord image, OwnImage(caller, image_id));
-  Batch batch;
-  batch.Erase<ImageRecord>(KeyOf(image));
   std::vector<std::string> deleted;
   std::vector<int64_t> engine_snapshots;
-  if (delete_associated_snapshots) {
-    auto used_elsewhere = [&](const std::string& snapshot_id) {
-      for (const auto& [id, other] : store_->All<ImageRecord>()) {
-        if (id == image.id || other.state == ImageState::kDeregistered) continue;
-        for (const auto& m : other.block_device_mappings) {
-          if (m.ebs && m.ebs->snapshot_id == snapshot_id) return true;
+  {
+    std::lock_guard lock(mu_);
+    KURA_ASSIGN_OR_RETURN(ImageRecord image, OwnImage(caller, image_id));
+    Batch batch;
+    batch.Erase<ImageRecord>(KeyOf(image));
+    if (delete_associated_snapshots) {
+      auto used_elsewhere = [&](const std::string& snapshot_id) {
+        for (const auto& [id, other] : store_->All<ImageRecord>()) {
+          if (id == image.id || other.state == ImageState::kDeregistered) continue;
+          for (const auto& m : other.block_device_mappings) {
+            if (m.ebs && m.ebs->snapshot_id == snapshot_id) return true;
+          }
         }
+        return false;
+      };
+      for (const auto& m : image.block_device_mappings) {
+        if (!m.ebs || m.ebs->snapshot_id.empty() || Contains(deleted, m.ebs->snapshot_id)) continue;
+        const auto* snap = store_->Find<SnapshotRecord>(m.ebs->snapshot_id);
+        if (!snap || snap->account != caller.principal.account_id || used_elsewhere(snap->id)) continue;
+        batch.Erase<SnapshotRecord>(KeyOf(*snap));
+        deleted.push_back(snap->id);
+        if (snap->engine_id != 0) engine_snapshots.push_back(snap->engine_id);
       }
-      return false;
-    };
-    for (const auto& m : image.block_device_mappings) {
-      if (!m.ebs || m.ebs->snapshot_id.empty() || Contains(deleted, m.ebs->snapshot_id)) continue;
-      const auto* snap = store_->Find<SnapshotRecord>(m.ebs->snapshot_id);
-      if (!snap || snap->account != caller.principal.account_id || used_elsewhere(snap->id)) continue;
-      batch.Erase<SnapshotRecord>(KeyOf(*snap));
-      deleted.push_back(snap->id);
-      if (snap->engine_id != 0) engine_snapshots.push_back(snap->engine_id);
     }
+    KURA_RETURN_IF_ERROR(store_->Apply(std::move(batch)));
   }
-  KURA_RETURN_IF_ERROR(store_->Apply(batch));
-  for (int64_t engine_id : engine_snapshots) {
-    if (base::Status s = ReleaseEngineSnapshot(engine_id); !s.ok()) {
-      base::LogEvent(base::LogLevel::kWarn, "ec2_snapshot_release_failed",
-                     {{"image", image_id}, {"engine_snapshot", std::to_string(engine_id)}, {"error", s.ToString()}});
-    }
+  if (base::Status s = ReleaseEngineSnapshotsWhenDurable(engine_snapshots); !s.ok()) {
+    base::LogEvent(base::LogLevel::kWarn, "ec2_snapshot_release_failed", {{"image", image_id}, {"error", s.ToString()}});
   }
   return deleted;
 }

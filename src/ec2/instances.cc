@@ -549,6 +549,11 @@ void Ec2Service::FinishTermination(const std::string& instance_id) {
       return;
     }
   }
+  // The volumes' "deleting" must be durable before their block volumes go (see FinishDelete).
+  if (base::Status s = WaitDurable(); !s.ok()) {
+    base::LogEvent(base::LogLevel::kError, "ec2_terminate_store_failed", {{"instance", instance_id}, {"error", s.ToString()}});
+    return;
+  }
   HoldTransition(since);
   for (const auto& bd : devices) DetachFromHost(instance_id, bd.volume_id);
   std::set<std::string> undeleted;  // stay "deleting": ResumeVolumes retries them

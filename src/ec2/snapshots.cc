@@ -95,8 +95,12 @@ struct SnapshotJobs {
     std::lock_guard lock(s.mu_);
     const auto* r = s.store_->Find<SnapshotRecord>(id);
     if (!r || r->state != SnapshotState::kPending) {
-      // Deleted while it was copied: the copy's own block snapshot goes too.
-      if (made.ok() && snap.engine_id > 0) Log(s.ReleaseEngineSnapshot(snap.engine_id), id);
+      // Deleted while it was copied: the copy's own block snapshot goes too
+      // (no record has it yet). A plain snapshot's is its deleter's business,
+      // which frees it once the deletion is durable.
+      if (made.ok() && !snap.copy_source_id.empty() && snap.engine_id > 0) {
+        Log(s.ReleaseEngineSnapshot(snap.engine_id), id);
+      }
       return;
     }
     SnapshotRecord updated = *r;
@@ -268,6 +272,19 @@ base::Status Ec2Service::MaterializeSnapshotCopy(SnapshotRecord& copy) {
   return base::Status::Ok();
 }
 
+base::Status Ec2Service::ReleaseEngineSnapshotsWhenDurable(const std::vector<int64_t>& engine_ids) {
+  if (engine_ids.empty()) return base::Status::Ok();
+  KURA_RETURN_IF_ERROR(WaitDurable());
+  // Under mu_ again: ReleaseEngineSnapshot re-checks that no record shares one.
+  std::lock_guard lock(mu_);
+  base::Status first = base::Status::Ok();
+  for (int64_t engine_id : engine_ids) {
+    base::Status released = ReleaseEngineSnapshot(engine_id);
+    if (first.ok()) first = released;
+  }
+  return first;
+}
+
 base::Status Ec2Service::ReleaseEngineSnapshot(int64_t engine_id) {
   if (engine_id <= 0) return base::Status::Ok();
   for (const auto& [id, r] : store_->All<SnapshotRecord>()) {
@@ -425,24 +442,27 @@ base::Result<SnapshotRecord> Ec2Service::CopySnapshot(const Caller& caller, cons
 
 base::Status Ec2Service::DeleteSnapshot(const Caller& caller, const std::string& snapshot_id) {
   KURA_RETURN_IF_ERROR(Authorize(caller, "ec2:DeleteSnapshot", {}));
-  std::lock_guard lock(mu_);
-  const auto* snap = SnapshotJobs::Owned(*this, caller, snapshot_id);
-  if (!snap) return SnapshotNotFound(snapshot_id);
-  for (const auto& [image_id, image] : store_->All<ImageRecord>()) {
-    if (image.state == ImageState::kDeregistered) continue;
-    for (const auto& m : image.block_device_mappings) {
-      if (m.ebs && m.ebs->snapshot_id == snapshot_id) {
-        return Ec2Status(Ec2Error::kSnapshotInUse,
-                         "The snapshot " + snapshot_id + " is currently in use by " + image_id);
+  int64_t engine_id = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto* snap = SnapshotJobs::Owned(*this, caller, snapshot_id);
+    if (!snap) return SnapshotNotFound(snapshot_id);
+    for (const auto& [image_id, image] : store_->All<ImageRecord>()) {
+      if (image.state == ImageState::kDeregistered) continue;
+      for (const auto& m : image.block_device_mappings) {
+        if (m.ebs && m.ebs->snapshot_id == snapshot_id) {
+          return Ec2Status(Ec2Error::kSnapshotInUse,
+                           "The snapshot " + snapshot_id + " is currently in use by " + image_id);
+        }
       }
     }
+    engine_id = snap->engine_id;
+    Batch b;
+    b.Erase<SnapshotRecord>(snapshot_id);
+    KURA_RETURN_IF_ERROR(store_->Apply(std::move(b)));
   }
-  const int64_t engine_id = snap->engine_id;
-  Batch b;
-  b.Erase<SnapshotRecord>(snapshot_id);
-  KURA_RETURN_IF_ERROR(store_->Apply(b));
   // A copy still running finds its record gone and frees its own block snapshot.
-  return ReleaseEngineSnapshot(engine_id);
+  return ReleaseEngineSnapshotsWhenDurable({engine_id});
 }
 
 base::Status Ec2Service::ModifySnapshotAttribute(const Caller& caller, const std::string& snapshot_id,

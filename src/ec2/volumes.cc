@@ -345,6 +345,10 @@ struct VolumeJobs {
       if (!r || r->state != VolumeState::kDeleting) return base::Status::Ok();
       engine_id = r->engine_id;
     }
+    // "deleting" must be durable before the block volume goes: a crash in
+    // between then leaves a record Resume finishes deleting, never an
+    // "available" one without its block volume.
+    KURA_RETURN_IF_ERROR(s.WaitDurable());
     if (engine_id > 0) {
       base::Status deleted = s.options_.engine->DeleteVolume(engine_id);
       if (!deleted.ok() && deleted.code() != base::StatusCode::kNotFound) {
@@ -645,17 +649,14 @@ base::Result<VolumeRecord> Ec2Service::CreateVolume(const Caller& caller, const 
   {
     std::lock_guard lock(mu_);
     if (!request.client_token.empty()) {
-      for (const auto& [id, existing] : store_->All<VolumeRecord>()) {
-        if (existing.client_token != request.client_token || existing.account != caller.principal.account_id ||
-            existing.region != caller.region) {
-          continue;
-        }
-        if (!SameVolumeRequest(existing, request)) {
+      if (const auto* existing =
+              store_->FindVolumeByClientToken(caller.principal.account_id, caller.region, request.client_token)) {
+        if (!SameVolumeRequest(*existing, request)) {
           return Ec2Status(Ec2Error::kIdempotentParameterMismatch,
                            "The client token you have provided is associated with a resource that is already "
                            "deleted or has different parameters. Please use a different client token.");
         }
-        return existing;
+        return *existing;
       }
     }
     KURA_ASSIGN_OR_RETURN(v, PrepareVolume(caller, request));

@@ -184,7 +184,8 @@ class ServerImpl final : public HttpServer {
         ioc_(static_cast<int>(std::max(1u, options.io_threads))),
         acceptor_(asio::make_strand(ioc_)),
         accept_retry_(acceptor_.get_executor()),
-        workers_(std::max<size_t>(1, options.worker_threads)) {}
+        workers_(std::max<size_t>(1, options.worker_threads != 0 ? options.worker_threads
+                                                                 : (options.blocking ? options.blocking_threads : 1))) {}
 
   ~ServerImpl() override { Stop(); }
 
@@ -199,6 +200,10 @@ class ServerImpl final : public HttpServer {
   // False when the queue is full (the caller answers 503).
   bool Submit(std::shared_ptr<Session> session, api::HttpRequest request);
   bool inline_handlers() const { return options_.worker_threads == 0; }
+  // Inline mode, but this request goes to the pool (HttpServerOptions::blocking).
+  bool offloaded(const api::HttpRequest& request) const {
+    return inline_handlers() && options_.blocking && options_.blocking(request);
+  }
   // Runs the handler; an exception becomes a 500.
   api::HttpResponse RunHandler(api::HttpRequest&& request);
   void Unregister(Session* session);
@@ -375,7 +380,7 @@ void Session::Dispatch() {
   request.remote_address = remote_;
 
   state_ = State::kHandling;
-  if (server_->inline_handlers()) {
+  if (server_->inline_handlers() && !server_->offloaded(request)) {
     WriteResponse(server_->RunHandler(std::move(request)));
     return;
   }
@@ -617,7 +622,8 @@ void ServerImpl::OnAccept(error_code ec, tcp::socket socket) {
 }
 
 bool ServerImpl::Submit(std::shared_ptr<Session> session, api::HttpRequest request) {
-  size_t limit = std::max<size_t>(1, options_.worker_threads) + options_.max_queued_requests;
+  size_t limit = std::max<size_t>(1, inline_handlers() ? options_.blocking_threads : options_.worker_threads) +
+                 options_.max_queued_requests;
   size_t before = in_flight_.fetch_add(1);
   if (before >= limit) {
     in_flight_.fetch_sub(1);

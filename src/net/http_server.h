@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,11 @@ struct HttpServerOptions {
   // handlers that are quick, as a request then waits for the ones before it
   // on its I/O thread and a connection's own handler blocks its reads).
   unsigned worker_threads = 4;
+  // With worker_threads = 0: requests `blocking` says true for (handlers that
+  // wait, e.g. for a group commit) run on a pool of blocking_threads instead,
+  // so they neither stall their I/O thread nor cap how many wait at once.
+  std::function<bool(const api::HttpRequest&)> blocking;
+  unsigned blocking_threads = 64;
   size_t max_queued_requests = 1024;  // beyond: 503 at once
   size_t max_header_bytes = 64 * 1024;
   size_t max_body_bytes = 8 * 1024 * 1024;
