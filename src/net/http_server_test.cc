@@ -894,6 +894,57 @@ TEST(HttpServerInlineTest, ASlowHandlerLeavesTheOtherIoThreadServing) {
   server->Stop();
 }
 
+TEST(HttpServerInlineTest, BlockingRequestsWaitOnTheirOwnPool) {
+  // One I/O thread: inline, only one handler could run at a time. Requests
+  // marked blocking all wait at once on the pool while /fast is still answered.
+  HttpServerOptions o = InlineOptions();
+  o.io_threads = 1;
+  o.blocking = [](const api::HttpRequest& r) { return r.target.rfind("/block", 0) == 0; };
+  o.blocking_threads = 8;
+  constexpr int kBlocked = 6;
+  std::mutex mu;
+  int inside = 0;
+  Gate all_inside, release;
+  auto server = MustStart(o, [&](api::HttpRequest&& req) {
+    if (req.target.rfind("/block", 0) == 0) {
+      {
+        std::lock_guard lock(mu);
+        if (++inside == kBlocked) all_inside.Open();
+      }
+      release.Wait();
+    }
+    return Echo(std::move(req));
+  });
+  ASSERT_NE(server, nullptr);
+  const uint16_t port = server->port();
+  std::vector<std::thread> clients;
+  std::vector<std::optional<Response>> results(kBlocked);
+  for (int i = 0; i < kBlocked; ++i) {
+    clients.emplace_back([&, i] {
+      Client c(port);
+      c.Send(Request("GET", "/block" + std::to_string(i)));
+      results[i] = c.Read();
+    });
+  }
+  if (!all_inside.Wait(5s)) {
+    release.Open();  // let the clients finish before failing
+    for (auto& t : clients) t.join();
+    FAIL() << "blocking handlers did not run side by side";
+  }
+  Client fast(port);
+  ASSERT_TRUE(fast.Send(Request("GET", "/fast")));
+  auto res = fast.Read();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(*res->Header("x-target"), "/fast");
+  release.Open();
+  for (auto& t : clients) t.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+  }
+  server->Stop();
+}
+
 TEST(HttpServerInlineTest, HandlerExceptionIsA500) {
   auto server = MustStart(InlineOptions(), [](api::HttpRequest&&) -> api::HttpResponse {
     throw std::runtime_error("boom");
