@@ -28,14 +28,15 @@ def read_credentials(path):
 
 
 class KuraServer:
-    def __init__(self, extra_args=(), account_id="111111111111"):
+    def __init__(self, extra_args=(), account_id="111111111111", reuse_dir=None):
+        """`reuse_dir`: the `dir` of an earlier, stopped server: a restart on its data."""
         self.binary = os.environ["KURA_BIN"]
-        self.dir = tempfile.mkdtemp(prefix="kura-e2e-")
+        self.dir = reuse_dir or tempfile.mkdtemp(prefix="kura-e2e-")
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.account_id = account_id
         self.log_path = os.path.join(self.dir, "server.log")
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "a")
         args = [self.binary, "serve", "--data-dir", os.path.join(self.dir, "data"),
                 "--listen", f"127.0.0.1:{self.port}", "--bootstrap-account-id", account_id, *extra_args]
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
@@ -70,6 +71,13 @@ class KuraServer:
                 self.process.wait()
         self.log.close()
         return self.process.returncode
+
+    def kill(self):
+        """SIGKILL: a crash, with no chance to flush or shut down."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
