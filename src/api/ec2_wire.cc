@@ -253,23 +253,7 @@ namespace {
 std::string ProgressText(int progress) { return progress < 0 ? "" : std::to_string(progress) + "%"; }
 }  // namespace
 
-json SnapshotDoc(const ec2::SnapshotRecord& s) {
-  json out{{"SnapshotId", s.id},
-           {"VolumeId", s.volume_id},
-           {"State", ec2::Name(s.state)},
-           {"StartTime", Time(s.start_time)},
-           {"Progress", ProgressText(s.progress)},
-           {"OwnerId", s.account},
-           {"VolumeSize", s.volume_size_gib},
-           {"Description", s.description},
-           {"Encrypted", s.encrypted},
-           {"StorageTier", "standard"}};
-  if (!s.state_message.empty()) out["StateMessage"] = s.state_message;
-  if (s.encrypted && !s.encryption.kms_key_arn.empty()) out["KmsKeyId"] = s.encryption.kms_key_arn;
-  PutTags(out, s.tags);
-  return out;
-}
-
+// CreateSnapshots' SnapshotInfo: the members it shares with Snapshot.
 json SnapshotInfoDoc(const ec2::SnapshotRecord& s) {
   json out{{"SnapshotId", s.id},
            {"VolumeId", s.volume_id},
@@ -281,6 +265,14 @@ json SnapshotInfoDoc(const ec2::SnapshotRecord& s) {
            {"Description", s.description},
            {"Encrypted", s.encrypted}};
   PutTags(out, s.tags);
+  return out;
+}
+
+json SnapshotDoc(const ec2::SnapshotRecord& s) {
+  json out = SnapshotInfoDoc(s);
+  out["StorageTier"] = "standard";
+  if (!s.state_message.empty()) out["StateMessage"] = s.state_message;
+  if (s.encrypted && !s.encryption.kms_key_arn.empty()) out["KmsKeyId"] = s.encryption.kms_key_arn;
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "ec2/ec2_service.h"
 #include "ec2/filters.h"
 #include "ec2/ids.h"
+#include "ec2/worker.h"
 
 namespace kura::ec2 {
 
@@ -199,7 +200,7 @@ void Ec2Service::CompleteImageSnapshots(const std::string& image_id, int64_t sin
   }
   base::Status s = store_->Apply(batch);
   if (s.ok()) s = SettleImage(image_id);
-  if (!s.ok()) base::LogEvent(base::LogLevel::kError, "ec2_image_store_failed", {{"image", image_id}, {"error", s.ToString()}});
+  LogIfFailed(s, "ec2_image_store_failed", "image", image_id);
 }
 
 void Ec2Service::CopyImageSnapshot(const std::string& image_id, const std::string& snapshot_id) {
@@ -208,9 +209,7 @@ void Ec2Service::CopyImageSnapshot(const std::string& image_id, const std::strin
     std::lock_guard lock(mu_);
     const auto* snap = store_->Find<SnapshotRecord>(snapshot_id);
     if (!snap || snap->state != SnapshotState::kPending) {
-      if (base::Status s = SettleImage(image_id); !s.ok()) {
-        base::LogEvent(base::LogLevel::kError, "ec2_image_store_failed", {{"image", image_id}, {"error", s.ToString()}});
-      }
+      LogIfFailed(SettleImage(image_id), "ec2_image_store_failed", "image", image_id);
       return;
     }
     copy = *snap;
@@ -232,13 +231,9 @@ void Ec2Service::CopyImageSnapshot(const std::string& image_id, const std::strin
       copy.state = SnapshotState::kError;
       copy.state_message = copied.message();
     }
-    if (base::Status s = store_->Put(copy); !s.ok()) {
-      base::LogEvent(base::LogLevel::kError, "ec2_image_store_failed", {{"image", image_id}, {"error", s.ToString()}});
-    }
+    LogIfFailed(store_->Put(copy), "ec2_image_store_failed", "image", image_id);
   }
-  if (base::Status s = SettleImage(image_id); !s.ok()) {
-    base::LogEvent(base::LogLevel::kError, "ec2_image_store_failed", {{"image", image_id}, {"error", s.ToString()}});
-  }
+  LogIfFailed(SettleImage(image_id), "ec2_image_store_failed", "image", image_id);
 }
 
 void Ec2Service::ResumeImages() {

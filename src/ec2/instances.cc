@@ -15,6 +15,7 @@
 #include "ec2/filters.h"
 #include "ec2/ids.h"
 #include "ec2/instance_types.h"
+#include "ec2/worker.h"
 #include "kms/kms_error.h"
 
 namespace kura::ec2 {
@@ -439,9 +440,7 @@ void Ec2Service::LaunchInstance(const std::string& instance_id) {
       running.state_transition_reason.clear();
       running.launch_mappings.clear();
       batch.Put(running);
-      if (base::Status s = store_->Apply(batch); !s.ok()) {
-        base::LogEvent(base::LogLevel::kError, "ec2_launch_store_failed", {{"instance", instance_id}, {"error", s.ToString()}});
-      }
+      LogIfFailed(store_->Apply(batch), "ec2_launch_store_failed", "instance", instance_id);
     }
   }
   if (terminated_meanwhile) FinishTermination(instance_id);
@@ -493,9 +492,7 @@ void Ec2Service::StartInstance(const std::string& instance_id) {
         next.state_reason = LaunchFailureReason(failure);
         next.state_transition_reason = kFailureTransitionReason;
       }
-      if (base::Status s = store_->Put(next); !s.ok()) {
-        base::LogEvent(base::LogLevel::kError, "ec2_start_store_failed", {{"instance", instance_id}, {"error", s.ToString()}});
-      }
+      LogIfFailed(store_->Put(next), "ec2_start_store_failed", "instance", instance_id);
     }
   }
   if (terminated_meanwhile) {
@@ -520,9 +517,7 @@ void Ec2Service::StopInstance(const std::string& instance_id, int64_t since_ms) 
   if (!found || found->state != InstanceState::kStopping) return;
   InstanceRecord stopped = *found;
   stopped.state = InstanceState::kStopped;
-  if (base::Status s = store_->Put(stopped); !s.ok()) {
-    base::LogEvent(base::LogLevel::kError, "ec2_stop_store_failed", {{"instance", instance_id}, {"error", s.ToString()}});
-  }
+  LogIfFailed(store_->Put(stopped), "ec2_stop_store_failed", "instance", instance_id);
 }
 
 void Ec2Service::FinishTermination(const std::string& instance_id) {
@@ -604,9 +599,7 @@ void Ec2Service::FinishTermination(const std::string& instance_id) {
   terminated.public_ip.clear();
   terminated.launch_mappings.clear();
   batch.Put(terminated);
-  if (base::Status s = store_->Apply(batch); !s.ok()) {
-    base::LogEvent(base::LogLevel::kError, "ec2_terminate_store_failed", {{"instance", instance_id}, {"error", s.ToString()}});
-  }
+  LogIfFailed(store_->Apply(batch), "ec2_terminate_store_failed", "instance", instance_id);
 }
 
 void Ec2Service::ReattachRunning(const std::string& instance_id) {
@@ -638,9 +631,7 @@ void Ec2Service::ReattachRunning(const std::string& instance_id) {
   stopped.state = InstanceState::kStopped;
   stopped.state_reason = LaunchFailureReason(failure);
   stopped.state_transition_reason = kFailureTransitionReason;
-  if (base::Status s = store_->Put(stopped); !s.ok()) {
-    base::LogEvent(base::LogLevel::kError, "ec2_resume_store_failed", {{"instance", instance_id}, {"error", s.ToString()}});
-  }
+  LogIfFailed(store_->Put(stopped), "ec2_resume_store_failed", "instance", instance_id);
 }
 
 void Ec2Service::ResumeInstances() {

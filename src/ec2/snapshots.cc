@@ -17,6 +17,7 @@
 #include "ec2/filters.h"
 #include "ec2/ids.h"
 #include "ec2/key_resolution.h"
+#include "ec2/worker.h"
 
 namespace kura::ec2 {
 
@@ -142,9 +143,7 @@ struct SnapshotJobs {
   }
 
   static void Log(const base::Status& st, const std::string& id) {
-    if (!st.ok()) {
-      base::LogEvent(base::LogLevel::kError, "ec2_snapshot_store_failed", {{"snapshot", id}, {"error", st.ToString()}});
-    }
+    LogIfFailed(st, "ec2_snapshot_store_failed", "snapshot", id);
   }
 };
 

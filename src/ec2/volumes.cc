@@ -19,6 +19,7 @@
 #include "ec2/ids.h"
 #include "ec2/instance_types.h"
 #include "ec2/key_resolution.h"
+#include "ec2/worker.h"
 
 namespace kura::ec2 {
 
@@ -447,9 +448,7 @@ struct VolumeJobs {
   }
 
   static void Log(const base::Status& stored, const std::string& id) {
-    if (!stored.ok()) {
-      base::LogEvent(base::LogLevel::kError, "ec2_volume_store_failed", {{"volume", id}, {"error", stored.ToString()}});
-    }
+    LogIfFailed(stored, "ec2_volume_store_failed", "volume", id);
   }
 };
 

@@ -2,7 +2,14 @@
 
 #include "base/log.h"
 
+#include "base/log.h"
+
 namespace kura::ec2 {
+
+void LogIfFailed(const base::Status& status, std::string_view event, std::string_view field, const std::string& id) {
+  if (status.ok()) return;
+  base::LogEvent(base::LogLevel::kError, event, {{field, id}, {"error", status.ToString()}});
+}
 
 Worker::Worker(unsigned threads) {
   if (threads == 0) threads = 1;

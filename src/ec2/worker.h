@@ -11,10 +11,17 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "base/status.h"
+
 namespace kura::ec2 {
+
+// A background job has nobody to answer: when `status` is an error it goes
+// to the log as `event` with `field`=`id` (e.g. volume=vol-…) and the error.
+void LogIfFailed(const base::Status& status, std::string_view event, std::string_view field, const std::string& id);
 
 class Worker {
  public:
