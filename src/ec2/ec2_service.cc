@@ -205,6 +205,24 @@ base::Result<std::shared_ptr<blocks::Volume>> Ec2Service::OpenAttachedVolume(con
   return open;
 }
 
+base::Result<std::vector<std::string>> Ec2Service::HostVolumeIds(const std::string& account,
+                                                                const std::string& instance_id) {
+  {
+    std::lock_guard lock(mu_);
+    const auto* instance = store_->Find<InstanceRecord>(instance_id);
+    if (!instance || instance->account != account) {
+      return Ec2Status(Ec2Error::kInstanceNotFound, "The instance ID '" + instance_id + "' does not exist");
+    }
+    if (instance->state != InstanceState::kRunning) {
+      return Ec2Status(Ec2Error::kIncorrectInstanceState,
+                       "The instance '" + instance_id + "' is not in the 'running' state.");
+    }
+  }
+  return hosts_->VolumeIdsOf(instance_id);
+}
+
+void Ec2Service::SetHostObserver(std::shared_ptr<HostObserver> observer) { hosts_->SetObserver(std::move(observer)); }
+
 base::Status Ec2Service::Reset() {
   worker_->WaitIdle();
   // Grants and keys go with the KMS's own reset; only memory is wiped here.

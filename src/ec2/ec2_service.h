@@ -50,6 +50,7 @@ namespace kura::ec2 {
 
 class DataKeys;
 class Hosts;
+class HostObserver;
 class InstanceTypeCatalog;
 class Worker;
 
@@ -389,6 +390,13 @@ class Ec2Service {
   base::Result<std::shared_ptr<blocks::Volume>> OpenAttachedVolume(const std::string& account,
                                                                    const std::string& instance_id,
                                                                    const std::string& volume_id);
+  // The volumes usable on the host of `account`'s running instance right now
+  // (attached, key unwrapped), sorted; InvalidInstanceID.NotFound or
+  // IncorrectInstanceState otherwise. What the NBD server exports for it.
+  base::Result<std::vector<std::string>> HostVolumeIds(const std::string& account, const std::string& instance_id);
+  // Who hears of volumes opened and closed on hosts (the NBD server); set
+  // before Resume() so that instances brought back up are exported too.
+  void SetHostObserver(std::shared_ptr<HostObserver> observer);
 
   // Hides terminated instances an hour after termination and removes deleted
   // volumes; called periodically by the server.

@@ -4,7 +4,20 @@
 
 namespace kura::ec2 {
 
+void Hosts::SetObserver(std::shared_ptr<HostObserver> observer) {
+  std::lock_guard lock(mu_);
+  observer_ = std::move(observer);
+}
+
+std::shared_ptr<HostObserver> Hosts::Observer() const {
+  std::lock_guard lock(mu_);
+  return observer_;
+}
+
 DetachedHostVolume Hosts::Close(HostVolume entry) {
+  if (auto observer = Observer(); observer && entry.volume) {
+    observer->VolumeDetaching(entry.instance_id, entry.volume_id);
+  }
   if (entry.volume) {
     base::Status flushed = entry.volume->Flush();
     if (!flushed.ok()) {
@@ -19,7 +32,10 @@ DetachedHostVolume Hosts::Close(HostVolume entry) {
 }
 
 std::optional<DetachedHostVolume> Hosts::Add(HostVolume entry) {
+  std::lock_guard changes(change_mu_);
   std::optional<HostVolume> old;
+  const std::string account = entry.account, instance_id = entry.instance_id, volume_id = entry.volume_id;
+  std::shared_ptr<blocks::Volume> volume = entry.volume;
   {
     std::lock_guard lock(mu_);
     Key key{entry.instance_id, entry.volume_id};
@@ -31,8 +47,12 @@ std::optional<DetachedHostVolume> Hosts::Add(HostVolume entry) {
       entries_.emplace(std::move(key), std::move(entry));
     }
   }
-  if (!old) return std::nullopt;
-  return Close(std::move(*old));
+  std::optional<DetachedHostVolume> replaced;
+  if (old) replaced = Close(std::move(*old));
+  if (auto observer = Observer(); observer && volume) {
+    observer->VolumeAttached(account, instance_id, volume_id, std::move(volume));
+  }
+  return replaced;
 }
 
 bool Hosts::Has(const std::string& instance_id, const std::string& volume_id) const {
@@ -46,7 +66,18 @@ std::shared_ptr<blocks::Volume> Hosts::Find(const std::string& instance_id, cons
   return it == entries_.end() ? nullptr : it->second.volume;
 }
 
+std::vector<std::string> Hosts::VolumeIdsOf(const std::string& instance_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  for (auto it = entries_.lower_bound(Key{instance_id, ""}); it != entries_.end() && it->first.first == instance_id;
+       ++it) {
+    ids.push_back(it->first.second);
+  }
+  return ids;
+}
+
 std::optional<DetachedHostVolume> Hosts::Remove(const std::string& instance_id, const std::string& volume_id) {
+  std::lock_guard changes(change_mu_);
   std::optional<HostVolume> entry;
   {
     std::lock_guard lock(mu_);
@@ -59,6 +90,7 @@ std::optional<DetachedHostVolume> Hosts::Remove(const std::string& instance_id, 
 }
 
 std::vector<DetachedHostVolume> Hosts::RemoveInstance(const std::string& instance_id) {
+  std::lock_guard changes(change_mu_);
   std::vector<HostVolume> taken;
   {
     std::lock_guard lock(mu_);
@@ -74,6 +106,7 @@ std::vector<DetachedHostVolume> Hosts::RemoveInstance(const std::string& instanc
 }
 
 std::vector<DetachedHostVolume> Hosts::Clear() {
+  std::lock_guard changes(change_mu_);
   std::map<Key, HostVolume> taken;
   {
     std::lock_guard lock(mu_);
