@@ -260,8 +260,52 @@ HttpResponse AdminHandler::Handle(const HttpRequest& request) {
   }
 
   if (action == "ReadVolume" || action == "WriteVolume") return VolumeIo(action, request, caller, is_operator);
+  if (action == "NbdExports") return NbdExports(request, caller, is_operator);
 
   return ErrorResponse({404, "UnknownOperation", "the kura admin API has no action '" + action + "'"});
+}
+
+base::Result<std::string> AdminHandler::TargetAccount(const std::string& requested, const std::string& action,
+                                                     const iam::Principal& caller, bool is_operator) const {
+  const std::string account = requested.empty() ? caller.account_id : requested;
+  if (!is_operator && account != caller.account_id) {
+    return base::PermissionDeniedError("User: " + caller.arn + " is not authorized to perform " + action +
+                                       " on the instances of account " + account +
+                                       ": an account root may only reach its own instances' volumes");
+  }
+  return account;
+}
+
+HttpResponse AdminHandler::NbdExports(const HttpRequest& request, const iam::Principal& caller, bool is_operator) {
+  json input = json::parse(request.body.empty() ? std::string("{}") : request.body, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) {
+    return ErrorResponse({400, "InvalidInput", "the request body must be a JSON object"});
+  }
+  for (const auto& [name, value] : input.items()) {
+    if (name != "InstanceId" && name != "AccountId") return ErrorResponse({400, "InvalidInput", "unknown member '" + name + "'"});
+    if (!value.is_string()) return ErrorResponse({400, "InvalidInput", name + " must be a string"});
+  }
+  const std::string instance_id = StringMember(input, "InstanceId");
+  if (instance_id.empty()) return ErrorResponse({400, "InvalidInput", "InstanceId is required"});
+  if (!options_.ec2 || !options_.nbd_exports) {
+    return ErrorResponse({400, "InvalidRequest", "this server has no NBD server"});
+  }
+  auto target = TargetAccount(StringMember(input, "AccountId"), "NbdExports", caller, is_operator);
+  if (!target.ok()) return ErrorResponse(Denied(target.status().message()));
+  // Ownership and state first: the NBD server knows nothing of accounts.
+  auto usable = options_.ec2->HostVolumeIds(*target, instance_id);
+  if (!usable.ok()) return ErrorResponse(FromVolumeStatus(usable.status()));
+  json exports = json::array();
+  for (const auto& e : options_.nbd_exports(instance_id)) {
+    json entry{{"VolumeId", e.volume_id}, {"Uri", e.uri}};
+    if (!e.tcp_uri.empty()) entry["TcpUri"] = e.tcp_uri;
+    if (!e.psk_identity.empty()) {
+      entry["TlsPskIdentity"] = e.psk_identity;
+      entry["TlsPsk"] = e.psk_hex;
+    }
+    exports.push_back(std::move(entry));
+  }
+  return JsonResponse(200, json{{"InstanceId", instance_id}, {"Exports", std::move(exports)}});
 }
 
 HttpResponse AdminHandler::VolumeIo(const std::string& action, const HttpRequest& request,
@@ -271,13 +315,9 @@ HttpResponse AdminHandler::VolumeIo(const std::string& action, const HttpRequest
                      : ParseVolumeBody(request.body, {"InstanceId", "VolumeId", "Offset", "Length", "AccountId"});
   if (!input.ok()) return ErrorResponse({400, "InvalidInput", input.status().message()});
   if (!options_.ec2) return ErrorResponse({400, "InvalidRequest", "this server has no EC2 service"});
-  std::string account = StringMember(*input, "AccountId");
-  if (account.empty()) account = caller.account_id;
-  if (!is_operator && account != caller.account_id) {
-    return ErrorResponse(Denied("User: " + caller.arn + " is not authorized to perform " + action +
-                                " on the instances of account " + account +
-                                ": an account root may only reach its own instances' volumes"));
-  }
+  auto target = TargetAccount(StringMember(*input, "AccountId"), action, caller, is_operator);
+  if (!target.ok()) return ErrorResponse(Denied(target.status().message()));
+  const std::string& account = *target;
   const uint64_t offset = input->value("Offset", uint64_t{0});
   auto volume = options_.ec2->OpenAttachedVolume(account, StringMember(*input, "InstanceId"),
                                                  StringMember(*input, "VolumeId"));

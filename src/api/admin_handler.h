@@ -22,6 +22,15 @@
 //                    an instance's volumes. Offset/Length are bytes (Length at
 //                    most 16 MiB); Flush makes the write durable before the answer.
 //                    The instance belongs to AccountId, default the caller's account.
+//   NbdExports       {"InstanceId", "AccountId"?}
+//                    -> {"InstanceId", "Exports": [{"VolumeId", "Uri", "TcpUri"?,
+//                        "TlsPskIdentity"?, "TlsPsk"?}]}
+//                    how NBD clients reach the volumes attached to a running
+//                    instance: Uri on the instance's own Unix socket, TcpUri
+//                    over TLS with the instance's pre-shared key (hex), which
+//                    the client keeps in a PSK file ("identity:key" lines).
+//                    404 NotFound for an unknown instance, 409 IncorrectState
+//                    when it is not running.
 // Authorization: the operator — the root of the bootstrap account, the first
 // account of the installation — may do everything for any account; the root of
 // any other account may only create access keys in its own account and read or
@@ -50,12 +59,23 @@ namespace kura::api {
 inline constexpr char kAdminPathPrefix[] = "/_kura/admin/";
 inline constexpr char kAdminSigningService[] = "kura";
 
+// One NBD export as NbdExports reports it (filled in by the NBD server).
+struct NbdExportEndpoint {
+  std::string volume_id;
+  std::string uri;
+  std::string tcp_uri;
+  std::string psk_identity;
+  std::string psk_hex;
+};
+
 struct AdminOptions {
   // false: "--auth open": any well-formed credential acts as `open_account_id`'s root.
   bool verify_signatures = true;
   std::string open_account_id;
   std::function<int64_t()> clock;  // Unix seconds; default: the system clock
   std::shared_ptr<ec2::Ec2Service> ec2;  // ReadVolume/WriteVolume; null: those actions are refused
+  // NbdExports: the exports of an instance; null: no NBD server, the action is refused.
+  std::function<std::vector<NbdExportEndpoint>(const std::string& instance_id)> nbd_exports;
 };
 
 class AdminHandler {
@@ -70,6 +90,10 @@ class AdminHandler {
  private:
   HttpResponse VolumeIo(const std::string& action, const HttpRequest& request, const iam::Principal& caller,
                         bool is_operator);
+  HttpResponse NbdExports(const HttpRequest& request, const iam::Principal& caller, bool is_operator);
+  // AccountId of a volume action's body (default the caller's), or AccessDenied.
+  base::Result<std::string> TargetAccount(const std::string& requested, const std::string& action,
+                                          const iam::Principal& caller, bool is_operator) const;
 
   AdminOptions options_;
   std::shared_ptr<iam::IdentityStore> identities_;

@@ -7,6 +7,11 @@
 #include <chrono>
 #include <deque>
 #include <fstream>
+#include <functional>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/admin_handler.h"
 #include "client/credentials.h"
@@ -33,9 +38,11 @@ int64_t Now() {
       .count();
 }
 
-// POST /_kura/admin/<action>; prints the answer and returns the exit code.
+// POST /_kura/admin/<action>; prints the answer (after `finish`, when given,
+// has completed it) and returns the exit code.
 int CallAdmin(const AdminClientOptions& client, const std::string& command, const std::string& action,
-              const json& input, std::ostream& out, std::ostream& err) {
+              const json& input, std::ostream& out, std::ostream& err,
+              const std::function<base::Status(json&)>& finish = {}) {
   auto endpoint = client::ParseEndpointUrl(client.endpoint_url);
   if (!endpoint.ok()) return Failed(err, command, endpoint.status());
   auto credentials = client::LoadCredentials(client.profile);
@@ -66,8 +73,35 @@ int CallAdmin(const AdminClientOptions& client, const std::string& command, cons
     err << "kura admin " << command << ": the server answered with something that is not JSON\n";
     return 1;
   }
+  if (finish) {
+    if (base::Status finished = finish(body); !finished.ok()) return Failed(err, command, finished);
+  }
   out << body.dump(2) << "\n";
   return 0;
+}
+
+// Writes the instance's PSK in GnuTLS psktool format ("identity:hex-key"),
+// readable by its owner only, and points each TcpUri at it (libnbd's tls-psk-file).
+base::Status WritePskFile(const std::string& path, json& answer) {
+  std::string identity, key;
+  for (const auto& e : answer["Exports"]) {
+    if (e.contains("TlsPskIdentity")) {
+      identity = e["TlsPskIdentity"].get<std::string>();
+      key = e["TlsPsk"].get<std::string>();
+    }
+  }
+  if (identity.empty()) return base::FailedPreconditionError("the server offers no TLS PSK for this instance (--nbd-tls off, or no exports)");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return base::ErrnoToStatus(errno, "PSK file " + path);
+  const std::string line = identity + ":" + key + "\n";
+  const bool written = ::fchmod(fd, 0600) == 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const int saved = errno;
+  ::close(fd);
+  if (!written) return base::ErrnoToStatus(saved, "PSK file " + path);
+  for (auto& e : answer["Exports"]) {
+    if (e.contains("TcpUri")) e["TcpUri"] = e["TcpUri"].get<std::string>() + "?tls-psk-file=" + path;
+  }
+  return base::Status::Ok();
 }
 
 bool AllDigits(std::string_view s) {
@@ -170,6 +204,15 @@ int AdminCreateAccessKey(const AdminClientOptions& client, const CreateAccessKey
     input["SecretAccessKey"] = options.secret_access_key;
   }
   return CallAdmin(client, "create-access-key", "CreateAccessKey", input, out, err);
+}
+
+int AdminNbdExports(const AdminClientOptions& client, const NbdExportsOptions& options, std::ostream& out,
+                    std::ostream& err) {
+  json input{{"InstanceId", options.instance_id}};
+  if (!options.account_id.empty()) input["AccountId"] = options.account_id;
+  std::function<base::Status(json&)> finish;
+  if (!options.psk_file.empty()) finish = [&](json& answer) { return WritePskFile(options.psk_file, answer); };
+  return CallAdmin(client, "nbd-exports", "NbdExports", input, out, err, finish);
 }
 
 int AdminAudit(const AuditOptions& options, std::ostream& out, std::ostream& err) {

@@ -2,6 +2,7 @@
 //   create-account, create-access-key: call the admin API of a RUNNING server
 //     (POST /_kura/admin/<Action>, SigV4 for the service "kura"), authenticated
 //     with the credentials the aws CLI would use (client/credentials.h);
+//   nbd-exports: how NBD clients reach a running instance's volumes;
 //   audit: prints matching lines of <data dir>/audit.log;
 //   cost: prints an account's KMS bill for a month from the data directory
 //     (the server may be running).
@@ -36,6 +37,12 @@ struct CreateAccessKeyOptions {
   std::string secret_access_key;
 };
 
+struct NbdExportsOptions {
+  std::string instance_id;
+  std::string account_id;  // the operator may name another account
+  std::string psk_file;    // when set: the instance's TLS PSK is written here (0600) and TcpUri points at it
+};
+
 struct AuditOptions {
   std::string data_dir;
   std::string account;    // matches the caller's account or the account of the key used
@@ -56,6 +63,9 @@ int AdminCreateAccount(const AdminClientOptions& client, const CreateAccountOpti
                        std::ostream& err);
 int AdminCreateAccessKey(const AdminClientOptions& client, const CreateAccessKeyOptions& options, std::ostream& out,
                          std::ostream& err);
+// The NBD exports of a running instance (JSON: InstanceId, Exports[VolumeId, Uri, TcpUri, TlsPsk…]).
+int AdminNbdExports(const AdminClientOptions& client, const NbdExportsOptions& options, std::ostream& out,
+                    std::ostream& err);
 int AdminAudit(const AuditOptions& options, std::ostream& out, std::ostream& err);
 int AdminCost(const CostOptions& options, std::ostream& out, std::ostream& err);
 

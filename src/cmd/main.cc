@@ -47,6 +47,16 @@ int main(int argc, char** argv) {
                     "shortest time an EC2 resource stays in a transitional state (creating, pending, ...)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  serve->add_option("--nbd-listen", serve_options.nbd_listen,
+                    "HOST:PORT of the NBD server's TCP side (TLS with per-instance PSKs); off: none")
+      ->capture_default_str();
+  serve->add_option("--nbd-socket-dir", serve_options.nbd_socket_dir,
+                    "directory of the instances' NBD Unix sockets (default <data dir>/nbd)");
+  serve->add_option("--nbd-tls", serve_options.nbd_tls,
+                    "require: TCP clients must use TLS; off: no TLS, loopback only, any client opens any volume "
+                    "(benchmarks)")
+      ->check(CLI::IsMember({"require", "off"}))
+      ->capture_default_str();
   serve->add_flag("--legacy-encrypted-ami-sharing", serve_options.legacy_encrypted_ami_sharing,
                   "refuse sharing AMIs with encrypted snapshots with other accounts (AWS before May 2019)");
 
@@ -85,6 +95,14 @@ int main(int argc, char** argv) {
   audit_cmd->add_option("--operation", audit.operation, "a KMS operation (Encrypt, CreateKey, ...)");
   audit_cmd->add_option("--since", audit.since, "ISO 8601 date or date-time (UTC unless an offset is given)");
   audit_cmd->add_option("--limit", audit.limit, "only the last N matching lines")->check(CLI::NonNegativeNumber);
+  kura::cmd::NbdExportsOptions nbd_exports;
+  auto* nbd_exports_cmd = admin->add_subcommand(
+      "nbd-exports", "print the NBD URIs of the volumes attached to a running instance (JSON)");
+  add_client_options(nbd_exports_cmd);
+  nbd_exports_cmd->add_option("--instance-id", nbd_exports.instance_id, "the running instance")->required();
+  nbd_exports_cmd->add_option("--account-id", nbd_exports.account_id, "the instance's account (operator only)");
+  nbd_exports_cmd->add_option("--tls-psk-file", nbd_exports.psk_file,
+                              "write the instance's TLS pre-shared key here (mode 0600) for TcpUri");
   kura::cmd::CostOptions cost;
   cost.data_dir = kura::cmd::DefaultDataDir();
   auto* cost_cmd = admin->add_subcommand("cost", "print an account's KMS bill for a month");
@@ -112,6 +130,7 @@ int main(int argc, char** argv) {
   }
   if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
   if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);
+  if (*nbd_exports_cmd) return kura::cmd::AdminNbdExports(admin_client, nbd_exports, std::cout, std::cerr);
   if (*audit_cmd) return kura::cmd::AdminAudit(audit, std::cout, std::cerr);
   if (*cost_cmd) return kura::cmd::AdminCost(cost, std::cout, std::cerr);
   return kura::cmd::Serve(serve_options);

@@ -28,6 +28,7 @@
 #include "kms/audit.h"
 #include "kms/kms_service.h"
 #include "net/http_server.h"
+#include "net/nbd_server.h"
 
 namespace kura::cmd {
 
@@ -55,6 +56,22 @@ base::Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& li
 
 // --auth open only: wipes all state for test harnesses (README.md).
 constexpr std::string_view kResetPath = "/_kura/reset";
+
+// Prometheus scrapes the NBD counters here (no signature: counts and ids only, no data).
+constexpr std::string_view kMetricsPath = "/_kura/metrics";
+
+base::Result<std::shared_ptr<net::NbdServer>> StartNbd(const ServeOptions& options, const std::string& data_dir) {
+  net::NbdServerOptions nbd;
+  nbd.socket_dir = options.nbd_socket_dir.empty() ? data_dir + "/nbd" : options.nbd_socket_dir;
+  nbd.tls = options.nbd_tls == "off" ? net::NbdTls::kOff : net::NbdTls::kRequire;
+  nbd.tcp_enabled = options.nbd_listen != "off" && !options.nbd_listen.empty();
+  if (nbd.tcp_enabled) {
+    KURA_ASSIGN_OR_RETURN(auto address, ParseListen(options.nbd_listen));
+    nbd.tcp_host = address.first;
+    nbd.tcp_port = address.second;
+  }
+  return net::NbdServer::Start(nbd);
+}
 
 bool IsResetRequest(const api::HttpRequest& request) {
   return request.method == "POST" && request.Path() == kResetPath;
@@ -131,6 +148,12 @@ int Serve(const ServeOptions& options) {
     if (!created.ok()) return Fail("default account", created.status());
   }
 
+  auto nbd = StartNbd(options, services->data_dir);
+  if (!nbd.ok()) return Fail("nbd", nbd.status());
+  std::shared_ptr<net::NbdServer> nbd_server = *nbd;
+  // Before Resume(): instances brought back up are exported too.
+  ec2_service->SetHostObserver(nbd_server);
+
   api::KeyOwnerLookup lookup = [identities](const std::string& access_key_id) -> std::optional<api::KeyOwner> {
     auto found = identities->LookupAccessKey(access_key_id);
     if (!found.ok() || !found->has_value()) return std::nullopt;
@@ -140,6 +163,14 @@ int Serve(const ServeOptions& options) {
   admin_options.verify_signatures = !open_auth;
   admin_options.open_account_id = options.default_account_id;
   admin_options.ec2 = ec2_service;
+  admin_options.nbd_exports = [nbd_server](const std::string& instance_id) {
+    std::vector<api::NbdExportEndpoint> out;
+    for (auto& e : nbd_server->EndpointsOf(instance_id)) {
+      out.push_back({std::move(e.volume_id), std::move(e.unix_uri), std::move(e.tcp_uri), std::move(e.psk_identity),
+                     std::move(e.psk_hex)});
+    }
+    return out;
+  };
   auto admin = std::make_shared<api::AdminHandler>(admin_options, identities, lookup);
 
   api::RouterOptions router_options;
@@ -148,9 +179,16 @@ int Serve(const ServeOptions& options) {
   router_options.regions = options.regions;
   Services* state = &*services;  // outlives the server, which is stopped before Serve returns
   const std::string open_account = open_auth ? options.default_account_id : std::string();
-  router_options.local_routes = [admin, state, open_account](
+  router_options.local_routes = [admin, state, open_account, nbd_server](
                                     const api::HttpRequest& request) -> std::optional<api::HttpResponse> {
     if (!open_account.empty() && IsResetRequest(request)) return Reset(*state, open_account);
+    if (request.method == "GET" && request.Path() == kMetricsPath) {
+      api::HttpResponse metrics;
+      metrics.status = 200;
+      metrics.SetHeader("Content-Type", "text/plain; version=0.0.4");
+      metrics.body = nbd_server->RenderMetrics();
+      return metrics;
+    }
     return admin->Route(request);
   };
   auto router = std::make_shared<api::Router>(router_options, lookup);
@@ -199,6 +237,7 @@ int Serve(const ServeOptions& options) {
   }
   base::LogEvent(base::LogLevel::kInfo, "serve_ready",
                  {{"endpoint", fmt::format("http://{}:{}", http.host, (*server)->port())},
+                  {"nbd_port", std::to_string(nbd_server->tcp_port())},
                   {"data_dir", services->data_dir},
                   {"credentials", bootstrap->credentials_path}});
   base::FlushLog();  // an operator or script waiting for readiness sees it now
@@ -242,6 +281,7 @@ int Serve(const ServeOptions& options) {
   maintenance.join();
   // Work in flight finishes, host volumes are flushed and closed, data keys wiped — before the engine closes.
   ec2_service->Shutdown();
+  nbd_server->Stop();  // every export is closed by now; this ends the listeners and any client still in its handshake
   (void)kms->FlushMeter();
   base::LogEvent(base::LogLevel::kInfo, "serve_stopped");
   base::FlushLog();

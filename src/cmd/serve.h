@@ -25,6 +25,11 @@ struct ServeOptions {
   std::string instance_types_file;
   int64_t ec2_min_transition_ms = 0;
   bool legacy_encrypted_ami_sharing = false;
+  // NBD: the TCP address ("off": none), the directory of the per-instance
+  // Unix sockets ("" = <data dir>/nbd) and TLS on TCP ("require" | "off").
+  std::string nbd_listen = "127.0.0.1:10809";
+  std::string nbd_socket_dir;
+  std::string nbd_tls = "require";
 };
 
 int Serve(const ServeOptions& options);

@@ -151,6 +151,21 @@ base::Result<InfoRequest> ParseInfoRequest(std::span<const uint8_t> data) {
   return request;
 }
 
+Bytes EncodeExportNameReply(uint64_t export_size, uint16_t transmission_flags, bool no_zeroes) {
+  Bytes out;
+  Put(out, export_size);
+  Put(out, transmission_flags);
+  if (!no_zeroes) out.resize(out.size() + 124, 0);
+  return out;
+}
+
+Bytes EncodeListEntry(std::string_view export_name) {
+  Bytes out;
+  Put(out, static_cast<uint32_t>(export_name.size()));
+  out.insert(out.end(), export_name.begin(), export_name.end());
+  return out;
+}
+
 base::Result<RequestHeader> ParseRequestHeader(std::span<const uint8_t> data) {
   if (data.size() < kRequestHeaderSize) return ShortBuffer("request header", kRequestHeaderSize, data.size());
   if (Get<uint32_t>(data, 0) != kRequestMagic) {

@@ -219,6 +219,13 @@ base::Result<Bytes> EncodeInfoBlockSize(const BlockSizeConstraints& sizes);
 // the name is longer than kMaxStringLength, or bytes are left over.
 base::Result<InfoRequest> ParseInfoRequest(std::span<const uint8_t> data);
 
+// The server's answer to NBD_OPT_EXPORT_NAME: export size, transmission
+// flags and, unless the client set NBD_FLAG_C_NO_ZEROES, 124 zero bytes.
+Bytes EncodeExportNameReply(uint64_t export_size, uint16_t transmission_flags, bool no_zeroes);
+
+// The data of one NBD_REP_SERVER reply to NBD_OPT_LIST: name length, name.
+Bytes EncodeListEntry(std::string_view export_name);
+
 // --- Transmission ------------------------------------------------------------
 
 // The 28-byte request header. InvalidArgument when short or the magic is

@@ -37,8 +37,10 @@ class KuraServer:
         self.account_id = account_id
         self.log_path = os.path.join(self.dir, "server.log")
         self.log = open(self.log_path, "a")
+        # Tests run side by side: the NBD TCP port is any free one unless a test chooses.
+        nbd = [] if any(str(a).startswith("--nbd-listen") for a in extra_args) else ["--nbd-listen", "127.0.0.1:0"]
         args = [self.binary, "serve", "--data-dir", os.path.join(self.dir, "data"),
-                "--listen", f"127.0.0.1:{self.port}", "--bootstrap-account-id", account_id, *extra_args]
+                "--listen", f"127.0.0.1:{self.port}", "--bootstrap-account-id", account_id, *nbd, *extra_args]
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
