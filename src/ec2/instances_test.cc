@@ -1,6 +1,7 @@
 #include <fstream>
 
 #include "ec2/compute_test_fixture.h"
+#include "ec2/hosts.h"
 
 namespace kura::ec2::testing {
 namespace {
@@ -9,6 +10,54 @@ constexpr char kKmsForEbs[] =
     R"(["ec2:*","kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:Decrypt","kms:ReEncrypt*"])";
 
 class InstancesTest : public ComputeTest {};
+
+// Records what the hosts tell their observer (the NBD server in kura serve).
+class RecordingObserver : public HostObserver {
+ public:
+  void VolumeAttached(const std::string& account, const std::string& instance_id, const std::string& volume_id,
+                      std::shared_ptr<blocks::Volume> volume) override {
+    std::lock_guard lock(mu);
+    events.push_back("attached " + account + " " + instance_id + " " + volume_id);
+    held = std::move(volume);
+  }
+  void VolumeDetaching(const std::string& instance_id, const std::string& volume_id) override {
+    std::lock_guard lock(mu);
+    events.push_back("detaching " + instance_id + " " + volume_id);
+    held.reset();  // an observer lets go before the host closes the volume
+  }
+  std::mutex mu;
+  std::vector<std::string> events;
+  std::shared_ptr<blocks::Volume> held;
+};
+
+TEST_F(InstancesTest, TheHostObserverHearsOfVolumesOpenedAtLaunchAndClosedAtStop) {
+  auto observer = std::make_shared<RecordingObserver>();
+  svc_->SetHostObserver(observer);
+  const std::string image = NewImage(Alice(), "observed", true, NewKey());
+  RunInstancesRequest r;
+  r.image_id = image;
+  r.instance_type = "t3.micro";
+  auto reservation = svc_->RunInstances(Alice(), r);
+  ASSERT_TRUE(reservation.ok()) << reservation.status().ToString();
+  WaitIdle();
+  const InstanceRecord i = Instance(Alice(), reservation->instances[0].id);
+  const std::string volume = i.block_devices.at(0).volume_id;
+  auto ids = svc_->HostVolumeIds(kAlice, i.id);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, std::vector<std::string>{volume});
+  EXPECT_FALSE(svc_->HostVolumeIds("999999999999", i.id).ok());  // another account's instance is not found
+  {
+    std::lock_guard lock(observer->mu);
+    EXPECT_EQ(observer->events, std::vector<std::string>{"attached " + std::string(kAlice) + " " + i.id + " " + volume});
+    ASSERT_TRUE(observer->held);
+  }
+  ASSERT_TRUE(svc_->StopInstances(Alice(), {i.id}, false).ok());
+  WaitIdle();
+  std::lock_guard lock(observer->mu);
+  ASSERT_EQ(observer->events.size(), 2u);
+  EXPECT_EQ(observer->events[1], "detaching " + i.id + " " + volume);
+  EXPECT_FALSE(svc_->HostVolumeIds(kAlice, i.id).ok());  // stopped: IncorrectInstanceState
+}
 
 TEST_F(InstancesTest, RunsFromAnEncryptedImageWithTheImageKey) {
   const std::string key = NewKey();
