@@ -14,6 +14,8 @@ KURA_PACKAGES=(
   libboost-dev nlohmann-json3-dev libpugixml-dev python3-botocore
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-cryptography python3-boto3 awscli
+  # NBD clients for the tests and image import/export; peers for bench/ (nbdkit, fio, cryptsetup).
+  qemu-utils libnbd-bin python3-libnbd nbdkit fio cryptsetup-bin
 )
 
 kura_install_packages() {

@@ -261,6 +261,10 @@ HttpResponse AdminHandler::Handle(const HttpRequest& request) {
 
   if (action == "ReadVolume" || action == "WriteVolume") return VolumeIo(action, request, caller, is_operator);
   if (action == "NbdExports") return NbdExports(request, caller, is_operator);
+  if (action == "ImportImageStart" || action == "ImportImageFinish" || action == "ExportSnapshotStart" ||
+      action == "DiscardStagedVolume") {
+    return DiskImage(action, request, caller, is_operator);
+  }
 
   return ErrorResponse({404, "UnknownOperation", "the kura admin API has no action '" + action + "'"});
 }
@@ -306,6 +310,72 @@ HttpResponse AdminHandler::NbdExports(const HttpRequest& request, const iam::Pri
     exports.push_back(std::move(entry));
   }
   return JsonResponse(200, json{{"InstanceId", instance_id}, {"Exports", std::move(exports)}});
+}
+
+HttpResponse AdminHandler::DiskImage(const std::string& action, const HttpRequest& request,
+                                     const iam::Principal& caller, bool is_operator) {
+  json input = json::parse(request.body.empty() ? std::string("{}") : request.body, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) {
+    return ErrorResponse({400, "InvalidInput", "the request body must be a JSON object"});
+  }
+  for (const auto& [name, value] : input.items()) {
+    const bool known = name == "AccountId" || name == "Region" || name == "VolumeId" || name == "SnapshotId" ||
+                       name == "Description" || name == "KmsKeyId" || name == "SizeBytes" || name == "Encrypted";
+    if (!known) return ErrorResponse({400, "InvalidInput", "unknown member '" + name + "'"});
+    const bool typed = name == "SizeBytes" ? value.is_number_unsigned()
+                       : name == "Encrypted" ? value.is_boolean()
+                                             : value.is_string();
+    if (!typed) return ErrorResponse({400, "InvalidInput", "member '" + name + "' has the wrong type"});
+  }
+  if (!options_.ec2 || !options_.nbd_exports) {
+    return ErrorResponse({400, "InvalidRequest", "this server has no NBD server"});
+  }
+  auto target = TargetAccount(StringMember(input, "AccountId"), action, caller, is_operator);
+  if (!target.ok()) return ErrorResponse(Denied(target.status().message()));
+  ec2::Caller as;
+  as.principal = iam::Principal{*target, iam::AccountRootArn(*target), *target, ""};
+  as.region = StringMember(input, "Region").empty() ? "us-east-1" : StringMember(input, "Region");
+  auto require = [&](const char* name) -> std::optional<HttpResponse> {
+    if (StringMember(input, name).empty()) return ErrorResponse({400, "InvalidInput", std::string(name) + " is required"});
+    return std::nullopt;
+  };
+  auto staged_answer = [&](const base::Result<ec2::StagedVolume>& staged) {
+    if (!staged.ok()) return ErrorResponse(FromVolumeStatus(staged.status()));
+    std::string uri;
+    for (const auto& e : options_.nbd_exports(staged->host_id)) {
+      if (e.volume_id == staged->volume_id) uri = e.uri;
+    }
+    if (uri.empty()) {
+      (void)options_.ec2->DiscardStaged(as, staged->volume_id);
+      return ErrorResponse({500, "InternalFailure", "the NBD server did not export the staged volume"});
+    }
+    return JsonResponse(200, json{{"VolumeId", staged->volume_id}, {"Uri", uri}, {"SizeBytes", staged->size_bytes}});
+  };
+  if (action == "ImportImageStart") {
+    const uint64_t size = input.value("SizeBytes", uint64_t{0});
+    if (size == 0) return ErrorResponse({400, "InvalidInput", "SizeBytes is required and must be positive"});
+    ec2::CreateVolumeRequest create;
+    create.zone = as.region + "a";
+    create.size_gib = static_cast<int64_t>((size + (1ull << 30) - 1) >> 30);
+    create.volume_type = "gp3";
+    if (input.contains("Encrypted")) create.encrypted = input["Encrypted"].get<bool>();
+    create.kms_key_id = StringMember(input, "KmsKeyId");
+    return staged_answer(options_.ec2->StageImport(as, create));
+  }
+  if (action == "ExportSnapshotStart") {
+    if (auto missing = require("SnapshotId")) return *missing;
+    return staged_answer(options_.ec2->StageExport(as, StringMember(input, "SnapshotId")));
+  }
+  if (auto missing = require("VolumeId")) return *missing;
+  if (action == "ImportImageFinish") {
+    auto snapshot = options_.ec2->FinishImport(as, StringMember(input, "VolumeId"), StringMember(input, "Description"));
+    if (!snapshot.ok()) return ErrorResponse(FromVolumeStatus(snapshot.status()));
+    return JsonResponse(200, json{{"SnapshotId", snapshot->id}, {"VolumeSize", snapshot->volume_size_gib},
+                                  {"Encrypted", snapshot->encrypted}});
+  }
+  base::Status discarded = options_.ec2->DiscardStaged(as, StringMember(input, "VolumeId"));
+  if (!discarded.ok()) return ErrorResponse(FromVolumeStatus(discarded));
+  return JsonResponse(200, json::object());
 }
 
 HttpResponse AdminHandler::VolumeIo(const std::string& action, const HttpRequest& request,

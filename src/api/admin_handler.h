@@ -31,6 +31,17 @@
 //                    the client keeps in a PSK file ("identity:key" lines).
 //                    404 NotFound for an unknown instance, 409 IncorrectState
 //                    when it is not running.
+//   ImportImageStart {"SizeBytes", "Encrypted"?, "KmsKeyId"?, "Region"?, "AccountId"?}
+//                    -> {"VolumeId", "Uri", "SizeBytes"}: a new volume (whole GiB,
+//                    encryption as CreateVolume decides it) staged for an NBD client to fill
+//   ImportImageFinish {"VolumeId", "Description"?, "Region"?, "AccountId"?}
+//                    -> {"SnapshotId", "VolumeSize"}: the staged volume becomes a
+//                    completed snapshot and goes
+//   ExportSnapshotStart {"SnapshotId", "Region"?, "AccountId"?}
+//                    -> {"VolumeId", "Uri", "SizeBytes"}: a volume from the caller's own
+//                    snapshot, staged for an NBD client to read
+//   DiscardStagedVolume {"VolumeId", "Region"?, "AccountId"?} -> {}: ends the staging, deletes the volume
+//                    (ec2::Ec2Service's disk images; errors as the volume actions').
 // Authorization: the operator — the root of the bootstrap account, the first
 // account of the installation — may do everything for any account; the root of
 // any other account may only create access keys in its own account and read or
@@ -91,6 +102,8 @@ class AdminHandler {
   HttpResponse VolumeIo(const std::string& action, const HttpRequest& request, const iam::Principal& caller,
                         bool is_operator);
   HttpResponse NbdExports(const HttpRequest& request, const iam::Principal& caller, bool is_operator);
+  HttpResponse DiskImage(const std::string& action, const HttpRequest& request, const iam::Principal& caller,
+                         bool is_operator);
   // AccountId of a volume action's body (default the caller's), or AccessDenied.
   base::Result<std::string> TargetAccount(const std::string& requested, const std::string& action,
                                           const iam::Principal& caller, bool is_operator) const;

@@ -43,40 +43,15 @@ int64_t Now() {
 int CallAdmin(const AdminClientOptions& client, const std::string& command, const std::string& action,
               const json& input, std::ostream& out, std::ostream& err,
               const std::function<base::Status(json&)>& finish = {}) {
-  auto endpoint = client::ParseEndpointUrl(client.endpoint_url);
-  if (!endpoint.ok()) return Failed(err, command, endpoint.status());
-  auto credentials = client::LoadCredentials(client.profile);
-  if (!credentials.ok()) return Failed(err, command, credentials.status());
-
-  client::SignableRequest request;
-  request.method = "POST";
-  request.path = endpoint->base_path + api::kAdminPathPrefix + action;
-  request.headers = {{"Host", endpoint->HostHeader()}, {"Content-Type", "application/json"}};
-  request.body = input.dump();
-  client::SignRequest(request, credentials->credentials, kSigningRegion, api::kAdminSigningService,
-                      client::AmzDate(Now()));
-  auto response = client::SendHttp(*endpoint, request);
-  if (!response.ok()) return Failed(err, command, response.status());
-
-  json body = json::parse(response->body, nullptr, false);
-  if (response->status != 200) {
-    std::string code = "HTTP " + std::to_string(response->status), message = response->body;
-    if (body.is_object() && body.contains("__type") && body["__type"].is_string()) {
-      code = body["__type"].get<std::string>();
-      message = body.value("message", "");
-    }
-    err << "kura admin " << command << ": " << code << " (HTTP " << response->status << "): " << message
-        << " [credentials from " << credentials->source << "]\n";
-    return 1;
-  }
-  if (body.is_discarded()) {
-    err << "kura admin " << command << ": the server answered with something that is not JSON\n";
+  auto body = PostAdmin(client, action, input);
+  if (!body.ok()) {
+    err << "kura admin " << command << ": " << body.status().message() << "\n";
     return 1;
   }
   if (finish) {
-    if (base::Status finished = finish(body); !finished.ok()) return Failed(err, command, finished);
+    if (base::Status finished = finish(*body); !finished.ok()) return Failed(err, command, finished);
   }
-  out << body.dump(2) << "\n";
+  out << body->dump(2) << "\n";
   return 0;
 }
 
@@ -127,6 +102,36 @@ std::string ArnAccount(const std::string& arn) {
 }
 
 }  // namespace
+
+base::Result<nlohmann::json> PostAdmin(const AdminClientOptions& client, const std::string& action,
+                                       const nlohmann::json& input) {
+  auto endpoint = client::ParseEndpointUrl(client.endpoint_url);
+  if (!endpoint.ok()) return endpoint.status();
+  auto credentials = client::LoadCredentials(client.profile);
+  if (!credentials.ok()) return credentials.status();
+  client::SignableRequest request;
+  request.method = "POST";
+  request.path = endpoint->base_path + api::kAdminPathPrefix + action;
+  request.headers = {{"Host", endpoint->HostHeader()}, {"Content-Type", "application/json"}};
+  request.body = input.dump();
+  client::SignRequest(request, credentials->credentials, kSigningRegion, api::kAdminSigningService,
+                      client::AmzDate(Now()));
+  auto response = client::SendHttp(*endpoint, request);
+  if (!response.ok()) return response.status();
+  json body = json::parse(response->body, nullptr, false);
+  if (response->status != 200) {
+    std::string code = "HTTP " + std::to_string(response->status), message = response->body;
+    if (body.is_object() && body.contains("__type") && body["__type"].is_string()) {
+      code = body["__type"].get<std::string>();
+      message = body.value("message", "");
+    }
+    return base::Status(response->status == 404 ? base::StatusCode::kNotFound : base::StatusCode::kFailedPrecondition,
+                        code + " (HTTP " + std::to_string(response->status) + "): " + message + " [credentials from " +
+                            credentials->source + "]");
+  }
+  if (body.is_discarded()) return base::InternalError("the server answered with something that is not JSON");
+  return body;
+}
 
 base::Result<int64_t> ParseIso8601(const std::string& text) {
   auto bad = [&] {

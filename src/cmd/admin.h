@@ -16,6 +16,8 @@
 #include <ostream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "base/status.h"
 
 namespace kura::cmd {
@@ -68,6 +70,11 @@ int AdminNbdExports(const AdminClientOptions& client, const NbdExportsOptions& o
                     std::ostream& err);
 int AdminAudit(const AuditOptions& options, std::ostream& out, std::ostream& err);
 int AdminCost(const CostOptions& options, std::ostream& out, std::ostream& err);
+
+// POST /_kura/admin/<action> to a running server, signed with the aws CLI's
+// credentials; the answer's JSON, or a Status naming the error code and message.
+base::Result<nlohmann::json> PostAdmin(const AdminClientOptions& client, const std::string& action,
+                                       const nlohmann::json& input);
 
 // ISO 8601 date or date-time -> Unix seconds: "2025-01-31" (UTC midnight),
 // "2025-01-31T12:34:56Z", with fractional seconds, or with an offset "+09:00" / "-0500";

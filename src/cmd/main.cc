@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "cmd/admin.h"
 #include "cmd/data_dir.h"
+#include "cmd/disk_images.h"
 #include "cmd/serve.h"
 
 #ifndef KURA_VERSION
@@ -103,6 +104,27 @@ int main(int argc, char** argv) {
   nbd_exports_cmd->add_option("--account-id", nbd_exports.account_id, "the instance's account (operator only)");
   nbd_exports_cmd->add_option("--tls-psk-file", nbd_exports.psk_file,
                               "write the instance's TLS pre-shared key here (mode 0600) for TcpUri");
+  kura::cmd::ImportImageOptions import_image;
+  auto* import_cmd = admin->add_subcommand(
+      "import-image", "create a snapshot from a disk image (raw, qcow2, … through qemu-img); prints its SnapshotId");
+  add_client_options(import_cmd);
+  import_cmd->add_option("file", import_image.file, "the disk image")->required();
+  import_cmd->add_option("--format", import_image.format, "the image format (default: detected by qemu-img)");
+  import_cmd->add_flag("--encrypted", import_image.encrypted, "encrypt the snapshot (as CreateVolume --encrypted)");
+  import_cmd->add_option("--kms-key-id", import_image.kms_key_id, "the KMS key (implies --encrypted)");
+  import_cmd->add_option("--description", import_image.description, "the snapshot's description");
+  import_cmd->add_option("--region", import_image.region, "the region")->capture_default_str();
+  import_cmd->add_option("--account-id", import_image.account_id, "the owning account (operator only)");
+  kura::cmd::ExportSnapshotOptions export_snapshot;
+  auto* export_cmd = admin->add_subcommand("export-snapshot", "write one of your snapshots to a disk image file");
+  add_client_options(export_cmd);
+  export_cmd->add_option("--snapshot-id", export_snapshot.snapshot_id, "the snapshot")->required();
+  export_cmd->add_option("--output", export_snapshot.output, "the image file to write")->required();
+  export_cmd->add_option("--format", export_snapshot.format, "raw or qcow2")
+      ->check(CLI::IsMember({"raw", "qcow2"}))
+      ->capture_default_str();
+  export_cmd->add_option("--region", export_snapshot.region, "the region")->capture_default_str();
+  export_cmd->add_option("--account-id", export_snapshot.account_id, "the owning account (operator only)");
   kura::cmd::CostOptions cost;
   cost.data_dir = kura::cmd::DefaultDataDir();
   auto* cost_cmd = admin->add_subcommand("cost", "print an account's KMS bill for a month");
@@ -130,6 +152,8 @@ int main(int argc, char** argv) {
   }
   if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
   if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);
+  if (*import_cmd) return kura::cmd::AdminImportImage(admin_client, import_image, std::cout, std::cerr);
+  if (*export_cmd) return kura::cmd::AdminExportSnapshot(admin_client, export_snapshot, std::cout, std::cerr);
   if (*nbd_exports_cmd) return kura::cmd::AdminNbdExports(admin_client, nbd_exports, std::cout, std::cerr);
   if (*audit_cmd) return kura::cmd::AdminAudit(audit, std::cout, std::cerr);
   if (*cost_cmd) return kura::cmd::AdminCost(cost, std::cout, std::cerr);

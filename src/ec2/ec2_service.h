@@ -12,6 +12,7 @@
 //   addresses.cc      Elastic IPs;  load_balancers.cc  classic ELB
 //   tags.cc           CreateTags, DeleteTags, DescribeTags
 //   regions.cc        DescribeRegions, DescribeAvailabilityZones
+//   disk_images.cc    volumes staged on a host of their own, to import or export disk images
 //   key_resolution.*  which KMS key a new volume/copy gets (ebs-kms-flows.md §2.1)
 //   data_keys.*       every KMS call EBS makes (as the caller via EC2, or as the host through a grant)
 //   hosts.*           plaintext data keys and open block volumes of running instances
@@ -73,6 +74,13 @@ struct Ec2Options {
   // The pre-May-2019 rule: sharing an AMI that has encrypted snapshots with
   // another account fails with UnsupportedOperation. Off = current AWS.
   bool legacy_encrypted_ami_sharing = false;
+};
+
+// A volume open on a staging host: the NBD export `host_id`/`volume_id`.
+struct StagedVolume {
+  std::string volume_id;
+  std::string host_id;
+  uint64_t size_bytes = 0;
 };
 
 // Describe* paging: MaxResults / NextToken as AWS has them.
@@ -394,6 +402,22 @@ class Ec2Service {
   // (attached, key unwrapped), sorted; InvalidInstanceID.NotFound or
   // IncorrectInstanceState otherwise. What the NBD server exports for it.
   base::Result<std::vector<std::string>> HostVolumeIds(const std::string& account, const std::string& instance_id);
+  // ---- disk images (disk_images.cc): a volume opened on a staging host of
+  // its own ("import-<volume id>", never an instance), so that the NBD server
+  // exports it for an image tool to fill or read. Staging is memory only: a
+  // restart ends it (the volume stays, DiscardStaged removes it).
+  // A new volume (as CreateVolume; Encrypted/KmsKeyId as there), staged.
+  base::Result<StagedVolume> StageImport(const Caller& caller, const CreateVolumeRequest& request);
+  // A volume from the caller's own completed snapshot, staged.
+  base::Result<StagedVolume> StageExport(const Caller& caller, const std::string& snapshot_id);
+  // Ends the staging (flush, key wiped), snapshots the volume, waits until the
+  // snapshot completed, deletes the volume.
+  base::Result<SnapshotRecord> FinishImport(const Caller& caller, const std::string& volume_id,
+                                            const std::string& description);
+  // Ends the staging (if any) and deletes the volume.
+  base::Status DiscardStaged(const Caller& caller, const std::string& volume_id);
+  static std::string StagingHostOf(const std::string& volume_id);
+
   // Who hears of volumes opened and closed on hosts (the NBD server); set
   // before Resume() so that instances brought back up are exported too.
   void SetHostObserver(std::shared_ptr<HostObserver> observer);
@@ -469,6 +493,10 @@ class Ec2Service {
   void ResumeSnapshots();
   void ResumeImages();
   void ResumeInstances();
+
+  // (disk_images.cc) Opens the caller's available volume on its staging host; Unstage closes it.
+  base::Result<StagedVolume> Stage(const Caller& caller, const std::string& volume_id);
+  base::Status Unstage(const Caller& caller, const std::string& volume_id);
 
   // ---- compute internals (instances.cc, images.cc) ----
   // The caller's instance (terminated ones until forgotten), or

@@ -30,7 +30,7 @@ namespace {
 
 // How long a detach or stop waits for an export's clients to finish.
 constexpr auto kDrainTimeout = std::chrono::seconds(60);
-constexpr size_t kInstanceIdMax = 32;  // i- and 17 hex digits today; headroom
+constexpr size_t kInstanceIdMax = 40;  // i- + 17 hex digits, or import-vol- + 17 (staging hosts)
 
 // Percent-encodes a URI query value (RFC 3986 unreserved characters and '/' stay).
 std::string QueryEscape(const std::string& value) {
