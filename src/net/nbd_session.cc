@@ -84,12 +84,35 @@ nbd::Error ToNbdError(const base::Status& status) {
   }
 }
 
-void PutHeader(std::vector<uint8_t>& out, const nbd::Bytes& header) { out.insert(out.end(), header.begin(), header.end()); }
+// An allocator whose resize() leaves bytes uninitialized: a read reply or a
+// write payload is overwritten whole at once, and zero-filling it first cost
+// a memset of up to 32 MiB per request.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Buffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+
+void PutHeader(Buffer& out, const nbd::Bytes& header) { out.insert(out.end(), header.begin(), header.end()); }
 
 enum class Negotiated { kTransmit, kStartTls, kClose };
 
 struct Reply {
-  std::vector<uint8_t> bytes;
+  Buffer bytes;
   size_t accounted = 0;  // counted in buffered_bytes_ until the reply is sent
 };
 
@@ -479,7 +502,7 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
         break;
       }
       if (request->type == nbd::CommandType::kDisconnect) break;
-      std::vector<uint8_t> payload;
+      Buffer payload;
       if (request->type == nbd::CommandType::kWrite) {
         if (request->length > kMaxPayload) {
           end_reason_ = "write larger than the maximum block size";
@@ -572,7 +595,7 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
     }
   }
 
-  void Dispatch(const nbd::RequestHeader& request, std::vector<uint8_t> payload) {
+  void Dispatch(const nbd::RequestHeader& request, Buffer payload) {
     ++in_flight_;
     const size_t accounted = payload.size() + (request.type == nbd::CommandType::kRead ? request.length : 0);
     buffered_bytes_ += accounted;
@@ -645,7 +668,7 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
   }
 
   // Runs one request against the volume and encodes its reply (any thread).
-  Reply Execute(const nbd::RequestHeader& r, std::vector<uint8_t>& payload) {
+  Reply Execute(const nbd::RequestHeader& r, Buffer& payload) {
     blocks::Volume& volume = export_->volume();
     NbdCounters& counters = export_->counters();
     nbd::Error error = Validate(r, volume.size());
