@@ -62,7 +62,8 @@ wait_listening() {
 start_kura() {
   kura_port=$(free_port)
   kura_credentials=$tmp/kura-data/credentials
-  "$KURA_BIN" serve --data-dir "$tmp/kura-data" --listen "127.0.0.1:$kura_port" >"$tmp/kura.log" 2>&1 &
+  "$KURA_BIN" serve --data-dir "$tmp/kura-data" --listen "127.0.0.1:$kura_port" --nbd-listen 127.0.0.1:0 \
+    >"$tmp/kura.log" 2>&1 &
   kura_pid=$!
   wait_listening "$kura_port" "$kura_pid" "$tmp/kura.log" || return 1
   for _ in $(seq 100); do [ -s "$kura_credentials" ] && break; sleep 0.1; done
