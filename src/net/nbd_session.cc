@@ -209,21 +209,26 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
     deadline_.cancel();
     boost::system::error_code ignored;
     LowestSocket([&](auto& s) { s.close(ignored); });
+    const std::string volume_id = export_ ? export_->volume_id() : std::string();
     if (export_) {
       export_->counters().connections_open.fetch_sub(1);
-      export_->RemoveSession(this);
+      // Let go of the export (and so of the volume) before saying so: once
+      // RemoveSession returns, a detach goes on to close the volume. The
+      // export stays alive meanwhile: a detach holds it until every session is gone.
+      NbdExport* gone = export_.get();
+      export_.reset();
+      gone->RemoveSession(this);
     }
     base::LogEvent(base::LogLevel::kInfo, "nbd_connection_close",
                    {{"transport", transport_},
                     {"peer", peer_},
                     {"instance", instance_id_},
-                    {"volume", export_ ? export_->volume_id() : std::string()},
+                    {"volume", volume_id},
                     {"requests", std::to_string(requests_)},
                     {"read_bytes", std::to_string(read_bytes_)},
                     {"written_bytes", std::to_string(written_bytes_)},
                     {"errors", std::to_string(errors_)},
                     {"reason", end_reason_}});
-    export_.reset();  // the host may close the volume now
     config_.tracker->Remove(this);
   }
 

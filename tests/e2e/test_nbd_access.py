@@ -16,7 +16,9 @@ Environment: KURA_BIN (set by CTest).
 import json
 import os
 import stat
+import subprocess
 import threading
+import time
 
 import nbd
 import pytest
@@ -26,6 +28,7 @@ from nbd_support import (NBD_REP_ERR_TLS_REQD, NBD_REP_ERR_UNKNOWN, attach_new_v
                          kura_admin, nbd_exports, pread_all, raw_client, run, socket_of)
 
 GIB = 1 << 30
+STREAM_AT = 3 * 524288 + 17
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +120,20 @@ def test_instances_cannot_open_each_others_volumes(ec2_server, image, tmp_path):
     hb.shutdown()
 
 
+TLS_WRITER = r'''
+import sys
+import nbd
+h = nbd.NBD()
+h.set_uri_allow_local_file(True)
+h.connect_uri(sys.argv[1])
+for i in range(8):
+    h.aio_pwrite(nbd.Buffer.from_bytearray(bytearray(b"k" * (32 << 20))), (64 << 20) + i * (32 << 20))
+print("queued", flush=True)
+while True:
+    h.poll(-1)
+'''
+
+
 def test_tls_is_required_on_tcp(ec2_server, image, tmp_path):
     server = ec2_server
     instance_id, (volume_id,) = new_instance(server, image)
@@ -157,8 +174,17 @@ def test_tls_is_required_on_tcp(ec2_server, image, tmp_path):
     assert "tls" in err.lower(), err
     unknown = write_psk(tmp_path / "unknown.psk", "i-0000000000000000a", export["TlsPsk"])
     nbdinfo_fails(f"nbds://i-0000000000000000a@127.0.0.1:{port}/{volume_id}?tls-psk-file={unknown}")
-    # The server is fine after all that.
+    # A TLS client killed while it is sending 32 MiB writes: the server is fine after all that.
+    killed = subprocess.Popen(["/usr/bin/python3", "-c", TLS_WRITER, export["TcpUri"]], stdout=subprocess.PIPE)
+    assert killed.stdout.readline() == b"queued\n"
+    time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    assert server.process.poll() is None
     assert run("nbdinfo", "--size", export["TcpUri"]).stdout.decode().strip() == str(GIB)
+    h = connect(export["TcpUri"])
+    assert pread_all(h, 524288 - 11, len(data)) == data  # outside what the killed client wrote
+    h.shutdown()
 
 
 def test_other_accounts_cannot_get_the_exports(ec2_server, image):
@@ -286,12 +312,28 @@ def test_detach_removes_one_export_terminate_all(ec2_server, image):
     assert {keep, go} <= set(exports) and len(exports) == 3  # and the root volume
     socket = socket_of(exports[keep]["Uri"])
     h_keep, h_go = connect(exports[keep]["Uri"]), connect(exports[go]["Uri"])
-    h_go.pwrite(b"detached data", 4096)
+    h_go.pwrite(b"detached data", 4096)  # acknowledged, never flushed by the client
     h_keep.pwrite(b"kept data", 0)
+    # A client writing on and on through the detach: what it was told is written stays written.
+    streamed, stream_errors = [], []
 
+    def stream():
+        s = connect(exports[go]["Uri"])
+        try:
+            for n in range(20000):
+                s.pwrite((b"%08d" % n) * 625, STREAM_AT + n * 5000)
+                streamed.append(n)
+        except nbd.Error as e:
+            stream_errors.append(e)
+
+    streamer = threading.Thread(target=stream)
+    streamer.start()
     assert wait_for(lambda: ec2.describe_volumes(VolumeIds=[go])["Volumes"][0]["Attachments"][0]["State"] == "attached")
+    assert wait_for(lambda: len(streamed) >= 50, timeout=30)
     ec2.detach_volume(VolumeId=go)
     wait(ec2, "volume_available", VolumeIds=[go])
+    streamer.join(timeout=60)
+    assert stream_errors, "the streaming client's connection was never closed"
     assert wait_for(lambda: go not in {e["VolumeId"] for e in nbd_exports(server, instance_id)["Exports"]})
     assert {e["VolumeId"] for e in nbd_exports(server, instance_id)["Exports"]} == set(exports) - {go}
     with pytest.raises(nbd.Error):
@@ -308,6 +350,9 @@ def test_detach_removes_one_export_terminate_all(ec2_server, image):
     back = export_of(server, instance_id, go)
     h = connect(back["Uri"])
     assert h.pread(13, 4096) == b"detached data"
+    got = pread_all(h, STREAM_AT, len(streamed) * 5000)
+    for n in streamed:
+        assert got[n * 5000:(n + 1) * 5000] == (b"%08d" % n) * 625, f"streamed record {n} was acknowledged and is lost"
     h.shutdown()
 
     ec2.terminate_instances(InstanceIds=[instance_id])

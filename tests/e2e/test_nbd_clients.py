@@ -526,7 +526,7 @@ class Raw:
         return b
 
     def closed(self):
-        """True when the server hangs up (reading nothing more than `limit` bytes first)."""
+        """True when the server hangs up (whatever it sends first is skipped)."""
         try:
             while True:
                 if not self.s.recv(65536):
@@ -636,7 +636,8 @@ def test_what_nbd_clients_write_is_encrypted_at_rest(vm):
     key_arn = kms.create_key(Description="nbd at rest")["KeyMetadata"]["Arn"]  # ours: root may Decrypt
     volume_id, uri = vm.volume(kms_key_id=key_arn)
     plain_id, plain_uri = vm.volume(encrypted=False)
-    writes = [(0, pattern(2 * CHUNK)), (5 * CHUNK - 1234, pattern(CHUNK + 5000)), (GIB - 3 * 4096 - 5, pattern(3 * 4096 + 5))]
+    writes = [(0, pattern(2 * CHUNK)), (5 * CHUNK - 1234, pattern(CHUNK + 5000)),
+              (GIB - 3 * 4096 - 5, pattern(3 * 4096 + 5))]
     for target in (uri, plain_uri):
         h = connect(target)
         for offset, data in writes:

@@ -11,6 +11,9 @@ on from where the last one's acknowledgements ended, is killed after a random
 number of batches (and a random few milliseconds more), and every round's
 records so far must be intact after the restart.
 
+And an operator's SIGTERM with clients connected: a prompt exit 0, and every
+write acknowledged before it (never flushed by the client) is kept.
+
 Environment: KURA_BIN (set by CTest); KURA_NBD_SEED replays the kill timing of a failed run.
 """
 import os
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import time
 
+import nbd
 import pytest
 
 from ec2_support import instance as describe_instance
@@ -134,6 +138,65 @@ def test_flushed_nbd_writes_survive_kill_9():
         assert h.pread(5, 0) == b"after"
         h.shutdown()
         assert servers[-1].stop() == 0, servers[-1].server_log()[-3000:]
+    finally:
+        for s in servers:
+            s.kill()
+        servers[0].cleanup()
+
+
+STREAMER = r'''
+import sys
+import nbd
+
+uri, base, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+h = nbd.NBD()
+h.connect_uri(uri)
+n = 0
+try:
+    while True:
+        h.pwrite((b"%08d" % n) * (size // 8), base + n * size)  # never flushed by the client
+        n += 1
+        print("acked", n, flush=True)
+except nbd.Error as e:
+    print("error", e, flush=True)
+'''
+
+
+def test_sigterm_with_clients_connected_keeps_what_they_were_told_is_written():
+    """An operator's stop (SIGTERM) while clients are connected: kura serve exits 0 promptly,
+    the connections end, and every write acknowledged before — never flushed by the
+    client — is there after the restart (shutdown flushes each export)."""
+    if "KURA_BIN" not in os.environ:
+        pytest.skip("KURA_BIN is not set (run through ctest)")
+    servers = [start()]
+    try:
+        ec2 = servers[0].boto3("ec2")
+        instance_id, volume_id = instance_with_volume(ec2)
+        uri = export_of(servers[0], instance_id, volume_id)["Uri"]
+        idle = connect(uri)  # connected, doing nothing
+        streamer = subprocess.Popen(["/usr/bin/python3", "-c", STREAMER, uri, str(BASE), str(RECORD)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        acked = 0
+        while acked < 300:
+            line = streamer.stdout.readline().decode()
+            assert line.startswith("acked "), (line, streamer.stderr.read().decode()[-2000:])
+            acked = int(line.split()[1])
+        started = time.monotonic()
+        assert servers[0].stop() == 0, servers[0].server_log()[-3000:]
+        assert time.monotonic() - started < 10, "kura serve took long to stop with clients connected"
+        for line in streamer.stdout:
+            line = line.decode()
+            if line.startswith("acked "):
+                acked = int(line.split()[1])
+        streamer.wait(timeout=30)
+        with pytest.raises(nbd.Error):
+            idle.pread(1, 0)
+
+        servers.append(start(reuse_dir=servers[0].dir))
+        ec2 = servers[-1].boto3("ec2")
+        assert wait_for(lambda: describe_instance(ec2, instance_id)["State"]["Name"] == "running", timeout=60)
+        check(export_of(servers[-1], instance_id, volume_id)["Uri"], acked, f"SIGTERM after {acked} records")
+        assert servers[-1].stop() == 0
     finally:
         for s in servers:
             s.kill()
