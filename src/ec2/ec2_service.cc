@@ -174,19 +174,24 @@ const ImageRecord* Ec2Service::UsableImage(const Caller& caller, const std::stri
   return nullptr;
 }
 
+base::Status Ec2Service::CheckRunning(const std::string& account, const std::string& instance_id) const {
+  const auto* instance = store_->Find<InstanceRecord>(instance_id);
+  if (!instance || instance->account != account) {
+    return Ec2Status(Ec2Error::kInstanceNotFound, "The instance ID '" + instance_id + "' does not exist");
+  }
+  if (instance->state != InstanceState::kRunning) {
+    return Ec2Status(Ec2Error::kIncorrectInstanceState,
+                     "The instance '" + instance_id + "' is not in the 'running' state.");
+  }
+  return base::Status::Ok();
+}
+
 base::Result<std::shared_ptr<blocks::Volume>> Ec2Service::OpenAttachedVolume(const std::string& account,
                                                                              const std::string& instance_id,
                                                                              const std::string& volume_id) {
   {
     std::lock_guard lock(mu_);
-    const auto* instance = store_->Find<InstanceRecord>(instance_id);
-    if (!instance || instance->account != account) {
-      return Ec2Status(Ec2Error::kInstanceNotFound, "The instance ID '" + instance_id + "' does not exist");
-    }
-    if (instance->state != InstanceState::kRunning) {
-      return Ec2Status(Ec2Error::kIncorrectInstanceState,
-                       "The instance '" + instance_id + "' is not in the 'running' state.");
-    }
+    KURA_RETURN_IF_ERROR(CheckRunning(account, instance_id));
     const auto* volume = store_->Find<VolumeRecord>(volume_id);
     if (!volume || volume->account != account) {
       return Ec2Status(Ec2Error::kVolumeNotFound, "The volume '" + volume_id + "' does not exist.");
@@ -209,14 +214,7 @@ base::Result<std::vector<std::string>> Ec2Service::HostVolumeIds(const std::stri
                                                                 const std::string& instance_id) {
   {
     std::lock_guard lock(mu_);
-    const auto* instance = store_->Find<InstanceRecord>(instance_id);
-    if (!instance || instance->account != account) {
-      return Ec2Status(Ec2Error::kInstanceNotFound, "The instance ID '" + instance_id + "' does not exist");
-    }
-    if (instance->state != InstanceState::kRunning) {
-      return Ec2Status(Ec2Error::kIncorrectInstanceState,
-                       "The instance '" + instance_id + "' is not in the 'running' state.");
-    }
+    KURA_RETURN_IF_ERROR(CheckRunning(account, instance_id));
   }
   return hosts_->VolumeIdsOf(instance_id);
 }

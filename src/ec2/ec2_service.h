@@ -448,6 +448,8 @@ class Ec2Service {
   void HoldTransition(int64_t since_ms) const;
   // Runs `job` on the worker; `resource` names it in logs.
   void Submit(const std::string& resource, std::function<void()> job);
+  // InvalidInstanceID.NotFound unless `account` owns the instance, IncorrectInstanceState unless it runs; under mu_.
+  base::Status CheckRunning(const std::string& account, const std::string& instance_id) const;
   EbsSettings SettingsOf(const std::string& account, const std::string& region) const;  // under mu_
   // Records visible to the caller (owned, shared with its account, or public); under mu_.
   const VolumeRecord* OwnedVolume(const Caller& caller, const std::string& id) const;

@@ -44,14 +44,7 @@ def instance_with_volume(ec2, size_gib=1, encrypted=True, kms_key_id=None, devic
     """A running instance and one more volume attached to it: (instance id, volume id)."""
     image, _ = make_ami(ec2, f"{name}-{os.urandom(4).hex()}")
     instance_id = run_instance(ec2, image)
-    args = {"AvailabilityZone": ZONE, "Size": size_gib, "VolumeType": "gp3", "Encrypted": encrypted}
-    if kms_key_id:
-        args["KmsKeyId"] = kms_key_id
-    volume_id = ec2.create_volume(**args)["VolumeId"]
-    wait(ec2, "volume_available", VolumeIds=[volume_id])
-    ec2.attach_volume(VolumeId=volume_id, InstanceId=instance_id, Device=device)
-    wait(ec2, "volume_in_use", VolumeIds=[volume_id])
-    return instance_id, volume_id
+    return instance_id, attach_new_volume(ec2, instance_id, device, size_gib, encrypted, kms_key_id)
 
 
 def run(*command, timeout=300, check=True, input=None):
