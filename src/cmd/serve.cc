@@ -164,12 +164,7 @@ int Serve(const ServeOptions& options) {
   admin_options.open_account_id = options.default_account_id;
   admin_options.ec2 = ec2_service;
   admin_options.nbd_exports = [nbd_server](const std::string& instance_id) {
-    std::vector<api::NbdExportEndpoint> out;
-    for (auto& e : nbd_server->EndpointsOf(instance_id)) {
-      out.push_back({std::move(e.volume_id), std::move(e.unix_uri), std::move(e.tcp_uri), std::move(e.psk_identity),
-                     std::move(e.psk_hex)});
-    }
-    return out;
+    return nbd_server->EndpointsOf(instance_id);
   };
   auto admin = std::make_shared<api::AdminHandler>(admin_options, identities, lookup);
 

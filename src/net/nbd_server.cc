@@ -200,13 +200,13 @@ uint16_t NbdServer::tcp_port() const { return impl_->bound_port; }
 
 std::string NbdServer::SocketPath(const std::string& instance_id) const { return impl_->SocketPath(instance_id); }
 
-std::vector<NbdEndpoint> NbdServer::EndpointsOf(const std::string& instance_id) const {
-  std::vector<NbdEndpoint> out;
+std::vector<api::NbdExportEndpoint> NbdServer::EndpointsOf(const std::string& instance_id) const {
+  std::vector<api::NbdExportEndpoint> out;
   auto credentials = impl_->registry.CredentialsOf(instance_id);
   for (const auto& volume_id : impl_->registry.ExportNames(instance_id)) {
-    NbdEndpoint e;
+    api::NbdExportEndpoint e;
     e.volume_id = volume_id;
-    e.unix_uri = fmt::format("nbd+unix:///{}?socket={}", volume_id, QueryEscape(impl_->SocketPath(instance_id)));
+    e.uri = fmt::format("nbd+unix:///{}?socket={}", volume_id, QueryEscape(impl_->SocketPath(instance_id)));
     if (impl_->options.tcp_enabled) {
       std::string host = impl_->options.tcp_host;
       if (host.find(':') != std::string::npos) host = "[" + host + "]";

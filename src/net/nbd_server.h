@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "api/admin_handler.h"
 #include "base/status.h"
 #include "ec2/hosts.h"
 #include "net/nbd_exports.h"
@@ -38,15 +39,6 @@ struct NbdServerOptions {
   size_t inline_max_bytes = 256 * 1024;
 };
 
-// Where and how a client reaches one export.
-struct NbdEndpoint {
-  std::string volume_id;
-  std::string unix_uri;  // nbd+unix:///vol-…?socket=…
-  std::string tcp_uri;   // nbds://<instance>@host:port/vol-… ("" without TCP); the PSK file is the client's
-  std::string psk_identity;  // TLS PSK for tcp_uri ("" with TLS off)
-  std::string psk_hex;
-};
-
 class NbdServer : public ec2::HostObserver {
  public:
   static base::Result<std::shared_ptr<NbdServer>> Start(const NbdServerOptions& options);
@@ -54,8 +46,9 @@ class NbdServer : public ec2::HostObserver {
 
   uint16_t tcp_port() const;
   std::string SocketPath(const std::string& instance_id) const;
-  // The exports of a running instance (empty when it has none).
-  std::vector<NbdEndpoint> EndpointsOf(const std::string& instance_id) const;
+  // The exports of a running instance (empty when it has none): Unix URI,
+  // TCP URI (nbds://<instance>@host:port/vol-…; the PSK file is the client's) and the PSK.
+  std::vector<api::NbdExportEndpoint> EndpointsOf(const std::string& instance_id) const;
   // Per-volume counters in Prometheus text exposition format.
   std::string RenderMetrics() const;
   // Closes the listeners and every connection (after their requests in flight).

@@ -388,7 +388,7 @@ TEST_F(NbdServerTest, EndpointsNameTheSocketAndTheTlsIdentity) {
   auto endpoints = server_->EndpointsOf(kInstance);
   ASSERT_EQ(endpoints.size(), 1u);
   EXPECT_EQ(endpoints[0].volume_id, kVolume);
-  EXPECT_EQ(endpoints[0].unix_uri, "nbd+unix:///" + std::string(kVolume) + "?socket=" + server_->SocketPath(kInstance));
+  EXPECT_EQ(endpoints[0].uri, "nbd+unix:///" + std::string(kVolume) + "?socket=" + server_->SocketPath(kInstance));
   EXPECT_EQ(endpoints[0].tcp_uri, "nbds://" + std::string(kInstance) + "@127.0.0.1:" +
                                       std::to_string(server_->tcp_port()) + "/" + kVolume);
   EXPECT_EQ(endpoints[0].psk_identity, kInstance);

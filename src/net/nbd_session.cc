@@ -588,17 +588,14 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
 
   bool RunsInline(const nbd::RequestHeader& r) const {
     if ((r.flags & cf::kFua) != 0) return false;
-    switch (r.type) {
-      case nbd::CommandType::kRead:
-      case nbd::CommandType::kWrite:
-        return r.length <= config_.inline_max_bytes;
-      case nbd::CommandType::kCache:
-        return true;
-      default:
-        return r.type != nbd::CommandType::kFlush && r.type != nbd::CommandType::kTrim &&
-               r.type != nbd::CommandType::kWriteZeroes;
+    if (r.type == nbd::CommandType::kRead || r.type == nbd::CommandType::kWrite) {
+      return r.length <= config_.inline_max_bytes;
     }
+    // Flushes, trims and zeroing wait on the disk or touch whole chunks: the workers take them.
+    return r.type != nbd::CommandType::kFlush && r.type != nbd::CommandType::kTrim &&
+           r.type != nbd::CommandType::kWriteZeroes;
   }
+
 
   void Dispatch(const nbd::RequestHeader& request, Buffer payload) {
     ++in_flight_;
