@@ -20,7 +20,6 @@ import random
 import re
 import socket as socket_module
 import sqlite3
-import stat
 import struct
 import threading
 import urllib.request
@@ -32,7 +31,7 @@ from ec2_support import make_ami, run_instance, volumes_of, wait, wait_for
 from nbd_support import (DEVICES, NBD_REP_ERR_UNKNOWN, attach_new_volume, connect, export_of, metrics, nbdsh,
                          pread_all, raw_client, run, socket_of)
 from test_format import FOREVER, DataDir
-from test_no_plaintext_on_disk import key_needles, pattern, pattern_needles
+from test_no_plaintext_on_disk import key_needles, pattern, pattern_needles, scan
 
 CHUNK = 512 << 10
 GIB = 1 << 30
@@ -608,25 +607,6 @@ def volume_record(data_dir, volume_id):
     finally:
         db.close()
     return json.loads(doc)
-
-
-def scan(data_dir, needles):
-    """As test_no_plaintext_on_disk's scan, over the regular files only (the data directory
-    also holds the instances' NBD sockets): [(path, offset, needle name)], [paths scanned]."""
-    found, scanned = [], []
-    for root, _, files in os.walk(data_dir):
-        for name in files:
-            path = os.path.join(root, name)
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                continue
-            with open(path, "rb") as f:
-                content = f.read()
-            scanned.append(os.path.relpath(path, data_dir))
-            for needle_name, needle in needles:
-                at = content.find(needle)
-                if at >= 0:
-                    found.append((os.path.relpath(path, data_dir), at, needle_name))
-    return found, scanned
 
 
 def test_what_nbd_clients_write_is_encrypted_at_rest(vm):

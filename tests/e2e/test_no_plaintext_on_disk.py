@@ -13,6 +13,7 @@ Environment: KURA_BLOCKTOOL, the blocktool binary (set by CTest).
 """
 
 import os
+import stat
 import subprocess
 
 import pytest
@@ -66,11 +67,14 @@ def new_key():
 
 
 def scan(data_dir, needles):
-    """(path, offset, needle name) of every needle found in any file under data_dir; and the files scanned."""
+    """(path, offset, needle name) of every needle found in any regular file under data_dir (a
+    live server's data directory also holds its NBD sockets); and the files scanned."""
     found, scanned = [], []
     for root, _, files in os.walk(data_dir):
         for name in files:
             path = os.path.join(root, name)
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
             with open(path, "rb") as f:
                 content = f.read()
             scanned.append(os.path.relpath(path, data_dir))
