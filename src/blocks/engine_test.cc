@@ -183,6 +183,47 @@ TEST_F(EngineTest, WriteZeroesReleasesWholeChunks) {
   EXPECT_EQ(ReadAll(*volume, 0, data.size()), data);
 }
 
+// What NBD_CMD_BLOCK_STATUS reports: chunk-granular holes and data, the
+// same before a flush, after it, after a restart and through a snapshot.
+TEST_F(EngineTest, AllocationReportsWrittenChunksAsDataAndTheRestAsHoles) {
+  using Extents = std::vector<std::pair<uint64_t, bool>>;  // (length, hole)
+  auto extents_of = [](Volume& volume, uint64_t offset, uint64_t length) {
+    auto extents = volume.Allocation(offset, length);
+    EXPECT_TRUE(extents.ok()) << extents.status().ToString();
+    Extents out;
+    if (extents.ok()) for (const auto& e : *extents) out.emplace_back(e.length, e.hole);
+    return out;
+  };
+  auto key = NewKey();
+  VolumeId id = *engine_->CreateVolume(kOneGiB, &key);
+  auto volume = *engine_->OpenVolume(id, &key);
+  EXPECT_EQ(extents_of(*volume, 0, kOneGiB), (Extents{{kOneGiB, true}}));
+
+  ASSERT_TRUE(volume->Write(kChunkSize + 10, RandomBytes(100, 1)).ok());  // chunk 1, unflushed
+  ASSERT_TRUE(volume->Write(3 * kChunkSize, RandomBytes(2 * kChunkSize, 2)).ok());  // chunks 3 and 4
+  const Extents written{{kChunkSize, true}, {kChunkSize, false}, {kChunkSize, true},
+                        {2 * kChunkSize, false}, {kOneGiB - 5 * kChunkSize, true}};
+  EXPECT_EQ(extents_of(*volume, 0, kOneGiB), written);
+  // Unaligned ranges are cut to what was asked.
+  EXPECT_EQ(extents_of(*volume, kChunkSize + 5, kChunkSize), (Extents{{kChunkSize - 5, false}, {5, true}}));
+
+  ASSERT_TRUE(volume->WriteZeroes(4 * kChunkSize, kChunkSize).ok());  // chunk 4 dropped
+  const Extents zeroed{{kChunkSize, true}, {kChunkSize, false}, {kChunkSize, true},
+                       {kChunkSize, false}, {kOneGiB - 4 * kChunkSize, true}};
+  EXPECT_EQ(extents_of(*volume, 0, kOneGiB), zeroed);
+  ASSERT_TRUE(volume->Flush().ok());
+  volume.reset();
+  Reopen();
+  volume = *engine_->OpenVolume(id, &key);
+  EXPECT_EQ(extents_of(*volume, 0, kOneGiB), zeroed);
+
+  SnapshotId snap = *engine_->CreateSnapshot(id);
+  VolumeId restored = *engine_->CreateVolumeFromSnapshot(snap, 0, &key);
+  auto from_snapshot = *engine_->OpenVolume(restored, &key);
+  EXPECT_EQ(extents_of(*from_snapshot, 0, kOneGiB), zeroed);
+  EXPECT_FALSE(volume->Allocation(kOneGiB - 1, 2).ok());
+}
+
 TEST_F(EngineTest, UnflushedAllocationsAreSweptAtOpen) {
   VolumeId id = *engine_->CreateVolume(kOneGiB, nullptr);
   {

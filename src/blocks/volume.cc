@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "base/log.h"
 #include "blocks/task_pool.h"
@@ -279,6 +280,38 @@ base::Status Volume::ZeroInChunk(uint64_t index, uint64_t offset, uint64_t lengt
     KURA_RETURN_IF_ERROR(WriteInChunk(index, inner_end, base::ByteSpan(kZeros.data(), offset + length - inner_end)));
   }
   return base::Status::Ok();
+}
+
+base::Result<std::vector<Volume::Extent>> Volume::Allocation(uint64_t offset, uint64_t length) {
+  KURA_RETURN_IF_ERROR(CheckRange(offset, length));
+  std::vector<Extent> extents;
+  if (length == 0) return extents;
+  std::shared_lock io(io_mu_);
+  const uint64_t first = offset / kChunkSize;
+  const uint64_t last = (offset + length - 1) / kChunkSize + 1;
+  // One query finds the chunks with committed entries; the others are holes
+  // unless written since the last flush (then they are in chunks_).
+  KURA_ASSIGN_OR_RETURN(std::vector<uint64_t> committed, catalog_->IndicesWithEntries(chain_, first, last));
+  size_t next_committed = 0;
+  for (const auto& piece : SplitIntoChunks(offset, length)) {
+    while (next_committed < committed.size() && committed[next_committed] < piece.index) ++next_committed;
+    const bool has_entry = next_committed < committed.size() && committed[next_committed] == piece.index;
+    std::optional<CachedChunk> cached;
+    {
+      std::lock_guard lock(map_mu_);
+      if (auto it = chunks_.find(piece.index); it != chunks_.end()) cached = it->second;
+    }
+    if (!cached && has_entry) {
+      KURA_ASSIGN_OR_RETURN(cached, Lookup(piece.index));
+    }
+    const bool hole = !cached || cached->object == kZeroObject;
+    if (!extents.empty() && extents.back().hole == hole) {
+      extents.back().length += piece.length;
+    } else {
+      extents.push_back(Extent{piece.length, hole});
+    }
+  }
+  return extents;
 }
 
 base::Status Volume::Flush() {

@@ -49,6 +49,17 @@ class Volume {
   base::Status Trim(uint64_t offset, uint64_t length) { return WriteZeroes(offset, length); }
   base::Status Flush();
 
+  // Which parts of [offset, offset+length) hold chunks, in order and merged:
+  // a hole reads as zeros and stores nothing. Chunk-granular (a hole is a
+  // whole unwritten or zeroed chunk); a written chunk counts as data even
+  // where its bytes are zeros. A snapshot of the moment: concurrent writes
+  // may change it.
+  struct Extent {
+    uint64_t length = 0;
+    bool hole = false;
+  };
+  base::Result<std::vector<Extent>> Allocation(uint64_t offset, uint64_t length);
+
   // Tests only: forget what the next flush would commit, as a crash would.
   void ForgetUnflushedForTest();
 

@@ -29,7 +29,8 @@ namespace kura::net {
 
 struct NbdCounters {
   std::atomic<uint64_t> read_bytes{0}, write_bytes{0}, zero_bytes{0}, trim_bytes{0};
-  std::atomic<uint64_t> read_ops{0}, write_ops{0}, flush_ops{0}, trim_ops{0}, zero_ops{0}, cache_ops{0};
+  std::atomic<uint64_t> read_ops{0}, write_ops{0}, flush_ops{0}, trim_ops{0}, zero_ops{0}, cache_ops{0},
+      block_status_ops{0};
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> connections_total{0};
   std::atomic<int64_t> connections_open{0};

@@ -30,6 +30,8 @@ const Family kFamilies[] = {
     {"kura_nbd_trim_ops_total", "counter", "NBD_CMD_TRIM requests served.", Load<&NbdCounters::trim_ops>},
     {"kura_nbd_write_zeroes_ops_total", "counter", "NBD_CMD_WRITE_ZEROES requests served.", Load<&NbdCounters::zero_ops>},
     {"kura_nbd_cache_ops_total", "counter", "NBD_CMD_CACHE requests served.", Load<&NbdCounters::cache_ops>},
+    {"kura_nbd_block_status_ops_total", "counter", "NBD_CMD_BLOCK_STATUS requests served.",
+     Load<&NbdCounters::block_status_ops>},
     {"kura_nbd_errors_total", "counter", "Requests answered with an error.", Load<&NbdCounters::errors>},
     {"kura_nbd_connections_total", "counter", "Connections that opened the volume.", Load<&NbdCounters::connections_total>},
     {"kura_nbd_connections_open", "gauge", "Connections using the volume now.", Load<&NbdCounters::connections_open>},

@@ -166,6 +166,48 @@ Bytes EncodeListEntry(std::string_view export_name) {
   return out;
 }
 
+base::Result<MetaContextRequest> ParseMetaContextRequest(std::span<const uint8_t> data) {
+  MetaContextRequest request;
+  size_t pos = 0;
+  // Each string: u32 length then bytes; lengths kept 64-bit so sums cannot wrap.
+  auto read_string = [&](std::string_view what, std::string& out) -> base::Status {
+    if (data.size() - pos < 4) return ShortBuffer(what, pos + 4, data.size());
+    const uint64_t length = Get<uint32_t>(data, pos);
+    pos += 4;
+    if (length > kMaxStringLength) {
+      return base::InvalidArgumentError("NBD meta context request: " + std::string(what) + " longer than " +
+                                        std::to_string(kMaxStringLength) + " bytes");
+    }
+    if (data.size() - pos < length) return ShortBuffer(what, pos + length, data.size());
+    out.assign(reinterpret_cast<const char*>(data.data() + pos), length);
+    pos += length;
+    return base::Status::Ok();
+  };
+  KURA_RETURN_IF_ERROR(read_string("meta context export name", request.export_name));
+  if (data.size() - pos < 4) return ShortBuffer("meta context query count", pos + 4, data.size());
+  const uint32_t count = Get<uint32_t>(data, pos);
+  pos += 4;
+  // Every query takes at least its 4-byte length: a larger count cannot fit.
+  if (count > (data.size() - pos) / 4) {
+    return base::InvalidArgumentError("NBD meta context request: " + std::to_string(count) +
+                                      " queries do not fit in " + std::to_string(data.size()) + " bytes");
+  }
+  request.queries.resize(count);
+  for (auto& query : request.queries) KURA_RETURN_IF_ERROR(read_string("meta context query", query));
+  if (pos != data.size()) {
+    return base::InvalidArgumentError("NBD meta context request: " + std::to_string(data.size() - pos) +
+                                      " bytes left over");
+  }
+  return request;
+}
+
+Bytes EncodeMetaContextEntry(uint32_t context_id, std::string_view name) {
+  Bytes out;
+  Put(out, context_id);
+  out.insert(out.end(), name.begin(), name.end());
+  return out;
+}
+
 base::Result<RequestHeader> ParseRequestHeader(std::span<const uint8_t> data) {
   if (data.size() < kRequestHeaderSize) return ShortBuffer("request header", kRequestHeaderSize, data.size());
   if (Get<uint32_t>(data, 0) != kRequestMagic) {
@@ -217,6 +259,25 @@ Bytes EncodeOffsetHoleChunk(uint16_t flags, uint64_t cookie, uint64_t offset,
   PutStructuredHeader(out, flags, StructuredReplyType::kOffsetHole, cookie, 12);
   Put(out, offset);
   Put(out, hole_size);
+  return out;
+}
+
+base::Result<Bytes> EncodeBlockStatusChunk(uint16_t flags, uint64_t cookie, uint32_t context_id,
+                                           std::span<const BlockStatusDescriptor> descriptors) {
+  if (descriptors.empty()) return base::InvalidArgumentError("NBD block status chunk: no descriptors");
+  if (descriptors.size() > (std::numeric_limits<uint32_t>::max() - 4) / 8) {
+    return base::InvalidArgumentError("NBD block status chunk: too many descriptors");
+  }
+  Bytes out;
+  const auto payload = static_cast<uint32_t>(4 + 8 * descriptors.size());
+  out.reserve(kStructuredReplyHeaderSize + payload);
+  PutStructuredHeader(out, flags, StructuredReplyType::kBlockStatus, cookie, payload);
+  Put(out, context_id);
+  for (const auto& d : descriptors) {
+    if (d.length == 0) return base::InvalidArgumentError("NBD block status chunk: a descriptor of length 0");
+    Put(out, d.length);
+    Put(out, d.flags);
+  }
   return out;
 }
 

@@ -63,6 +63,8 @@ enum class Option : uint32_t {
   kInfo = 6,
   kGo = 7,
   kStructuredReply = 8,
+  kListMetaContext = 9,
+  kSetMetaContext = 10,
 };
 
 // --- Option reply types (NBD_REP_*) ---------------------------------------
@@ -71,6 +73,7 @@ enum class OptionReplyType : uint32_t {
   kAck = 1,
   kServer = 2,
   kInfo = 3,
+  kMetaContext = 4,
   kErrUnsupported = kOptionReplyErrorBit + 1,
   kErrPolicy = kOptionReplyErrorBit + 2,
   kErrInvalid = kOptionReplyErrorBit + 3,
@@ -145,6 +148,7 @@ enum class StructuredReplyType : uint16_t {
   kNone = 0,
   kOffsetData = 1,
   kOffsetHole = 2,
+  kBlockStatus = 5,
   kError = kReplyTypeErrorBit + 1,
   kErrorOffset = kReplyTypeErrorBit + 2,
 };
@@ -153,6 +157,14 @@ enum class StructuredReplyType : uint16_t {
 namespace reply_flags {
 inline constexpr uint16_t kDone = 1u << 0;  // last chunk of this reply
 }  // namespace reply_flags
+
+// --- Metadata contexts ------------------------------------------------------
+// The one context this server offers: which ranges are allocated.
+inline constexpr std::string_view kBaseAllocation = "base:allocation";
+namespace state_flags {  // NBD_STATE_* of base:allocation
+inline constexpr uint32_t kHole = 1u << 0;
+inline constexpr uint32_t kZero = 1u << 1;
+}  // namespace state_flags
 
 // --- Messages ----------------------------------------------------------------
 
@@ -168,6 +180,18 @@ struct InfoRequest {
   std::string export_name;
   // In the client's order; unknown types are kept, the server ignores them.
   std::vector<InfoType> info_types;
+};
+
+// The data of NBD_OPT_LIST_META_CONTEXT and NBD_OPT_SET_META_CONTEXT.
+struct MetaContextRequest {
+  std::string export_name;
+  std::vector<std::string> queries;  // "base:allocation", "base:" (LIST), ...
+};
+
+// One descriptor of an NBD_REPLY_TYPE_BLOCK_STATUS chunk.
+struct BlockStatusDescriptor {
+  uint32_t length = 0;  // MUST NOT be zero
+  uint32_t flags = 0;   // state_flags::* for base:allocation
 };
 
 struct RequestHeader {
@@ -226,6 +250,15 @@ Bytes EncodeExportNameReply(uint64_t export_size, uint16_t transmission_flags, b
 // The data of one NBD_REP_SERVER reply to NBD_OPT_LIST: name length, name.
 Bytes EncodeListEntry(std::string_view export_name);
 
+// The data of LIST/SET_META_CONTEXT: u32 name length, name, u32 query count,
+// then each query as u32 length and string. InvalidArgument when a length
+// runs past the buffer, a string is longer than kMaxStringLength, or bytes
+// are left over.
+base::Result<MetaContextRequest> ParseMetaContextRequest(std::span<const uint8_t> data);
+
+// The data of one NBD_REP_META_CONTEXT reply: context id, context name.
+Bytes EncodeMetaContextEntry(uint32_t context_id, std::string_view name);
+
 // --- Transmission ------------------------------------------------------------
 
 // The 28-byte request header. InvalidArgument when short or the magic is
@@ -251,6 +284,11 @@ base::Result<Bytes> EncodeOffsetDataChunkHeader(uint16_t flags, uint64_t cookie,
 // (32 bytes).
 Bytes EncodeOffsetHoleChunk(uint16_t flags, uint64_t cookie, uint64_t offset,
                             uint32_t hole_size);
+
+// Complete NBD_REPLY_TYPE_BLOCK_STATUS chunk: header, context id, the
+// descriptors. InvalidArgument when there are none or one has length 0.
+base::Result<Bytes> EncodeBlockStatusChunk(uint16_t flags, uint64_t cookie, uint32_t context_id,
+                                           std::span<const BlockStatusDescriptor> descriptors);
 
 // Complete NBD_REPLY_TYPE_ERROR chunk: header, error, message length,
 // message. InvalidArgument when the error is kNone (an error chunk MUST carry

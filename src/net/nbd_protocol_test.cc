@@ -26,6 +26,10 @@ static_assert(static_cast<uint16_t>(StructuredReplyType::kErrorOffset) == 0x8002
 static_assert(transmission_flags::kSendFastZero == 0x0800);
 static_assert(command_flags::kFastZero == 0x0010);
 static_assert(static_cast<uint32_t>(Error::kShutdown) == 108);
+static_assert(static_cast<uint32_t>(Option::kListMetaContext) == 9);
+static_assert(static_cast<uint32_t>(Option::kSetMetaContext) == 10);
+static_assert(static_cast<uint32_t>(OptionReplyType::kMetaContext) == 4);
+static_assert(static_cast<uint16_t>(StructuredReplyType::kBlockStatus) == 5);
 
 TEST(NbdProtocolTest, ServerGreeting) {
   EXPECT_EQ(EncodeServerGreeting(handshake_flags::kFixedNewstyle | handshake_flags::kNoZeroes),
@@ -272,6 +276,51 @@ TEST(NbdProtocolTest, ErrorChunkRejectsZeroErrorAndLongMessage) {
   EXPECT_EQ(EncodeErrorChunk(0, 1, Error::kIo, std::string(kMaxStringLength + 1, 'm'))
                 .status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(NbdProtocolTest, ParseMetaContextRequest) {
+  auto request = ParseMetaContextRequest(B({0x00, 0x00, 0x00, 0x01, 'v',
+                                            0x00, 0x00, 0x00, 0x02,
+                                            0x00, 0x00, 0x00, 0x05, 'b', 'a', 's', 'e', ':',
+                                            0x00, 0x00, 0x00, 0x00}));
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->export_name, "v");
+  EXPECT_EQ(request->queries, (std::vector<std::string>{"base:", ""}));
+  auto none = ParseMetaContextRequest(B({0, 0, 0, 0, 0, 0, 0, 0}));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->queries.empty());
+}
+
+TEST(NbdProtocolTest, ParseMetaContextRequestRejectsMalformed) {
+  auto code = [](Bytes data) { return ParseMetaContextRequest(data).status().code(); };
+  EXPECT_EQ(code(B({})), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(B({0, 0, 0, 1, 'v'})), StatusCode::kInvalidArgument);                // no count
+  EXPECT_EQ(code(B({0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})), StatusCode::kInvalidArgument);  // count cannot fit
+  EXPECT_EQ(code(B({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 'b'})), StatusCode::kInvalidArgument);  // short query
+  EXPECT_EQ(code(B({0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff})), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(B({0, 0, 0, 0, 0, 0, 0, 0, 0})), StatusCode::kInvalidArgument);      // trailing byte
+}
+
+TEST(NbdProtocolTest, MetaContextEntry) {
+  EXPECT_EQ(EncodeMetaContextEntry(1, "base:allocation"),
+            B({0, 0, 0, 1, 'b', 'a', 's', 'e', ':', 'a', 'l', 'l', 'o', 'c', 'a', 't', 'i', 'o', 'n'}));
+}
+
+TEST(NbdProtocolTest, BlockStatusChunk) {
+  const BlockStatusDescriptor descriptors[] = {{0x80000, state_flags::kHole | state_flags::kZero}, {0x1000, 0}};
+  auto chunk = EncodeBlockStatusChunk(reply_flags::kDone, 4, 1, descriptors);
+  ASSERT_TRUE(chunk.ok());
+  EXPECT_EQ(*chunk, B({0x66, 0x8e, 0x33, 0xef,
+                       0x00, 0x01,
+                       0x00, 0x05,
+                       0, 0, 0, 0, 0, 0, 0, 4,
+                       0x00, 0x00, 0x00, 0x14,  // 4 + 2 x 8
+                       0x00, 0x00, 0x00, 0x01,
+                       0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
+                       0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00}));
+  EXPECT_FALSE(EncodeBlockStatusChunk(0, 4, 1, {}).ok());
+  const BlockStatusDescriptor empty[] = {{0, 0}};
+  EXPECT_FALSE(EncodeBlockStatusChunk(0, 4, 1, empty).ok());
 }
 
 }  // namespace

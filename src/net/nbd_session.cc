@@ -55,6 +55,11 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(60);
 // Zeroes written with NO_HOLE go in pieces of this size.
 constexpr size_t kZeroPiece = 1u << 20;
 constexpr size_t kReadBuffer = 256 * 1024;
+// The id base:allocation gets when a client selects it.
+constexpr uint32_t kAllocationContextId = 1;
+// proto.md lets a server answer part of a BLOCK_STATUS range; the client
+// asks again for the rest. This bounds one reply to 16 KiB of descriptors.
+constexpr size_t kMaxExtentsPerReply = 2048;
 
 constexpr uint16_t kBaseTransmissionFlags = tf::kHasFlags | tf::kSendFlush | tf::kSendFua | tf::kSendTrim |
                                             tf::kSendWriteZeroes | tf::kCanMultiConn | tf::kSendCache;
@@ -297,6 +302,8 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
     if (!found || !found->AddSession(this)) return false;
     export_ = std::move(found);
     exported_ = true;
+    // Contexts chosen for another export do not carry over.
+    if (export_->volume_id() != meta_context_export_) allocation_context_ = false;
     export_->counters().connections_total.fetch_add(1);
     export_->counters().connections_open.fetch_add(1);
     base::LogEvent(base::LogLevel::kInfo, "nbd_export_opened",
@@ -385,6 +392,9 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
         for (const auto& name : VisibleNames()) AppendReply(out, option, RT::kServer, nbd::EncodeListEntry(name));
         AppendReply(out, option, RT::kAck);
         return out;
+      case nbd::Option::kListMetaContext:
+      case nbd::Option::kSetMetaContext:
+        return HandleMetaContext(option, data);
       case nbd::Option::kInfo:
       case nbd::Option::kGo: {
         auto request = nbd::ParseInfoRequest(data);
@@ -416,6 +426,44 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
         AppendError(out, option, RT::kErrUnsupported, "option not supported");
         return out;
     }
+  }
+
+  // LIST answers which contexts a query matches; SET selects them for the
+  // export that GO or EXPORT_NAME will name. base:allocation is the only one.
+  OptionOutcome HandleMetaContext(nbd::Option option, const std::vector<uint8_t>& data) {
+    using RT = nbd::OptionReplyType;
+    OptionOutcome out;
+    const bool set = option == nbd::Option::kSetMetaContext;
+    if (set) allocation_context_ = false;  // SET replaces every earlier selection, even when it fails
+    if (!structured_) {
+      AppendError(out, option, RT::kErrInvalid, "metadata contexts need structured replies first");
+      return out;
+    }
+    auto request = nbd::ParseMetaContextRequest(data);
+    if (!request.ok()) {
+      AppendError(out, option, RT::kErrInvalid, request.status().message());
+      return out;
+    }
+    if (!Lookup(request->export_name)) {
+      AppendError(out, option, RT::kErrUnknownExport, "no export named '" + request->export_name + "' for this client");
+      return out;
+    }
+    // proto.md: LIST with no query lists everything; "base:" names the whole namespace.
+    bool matches = !set && request->queries.empty();
+    for (const auto& query : request->queries) {
+      matches = matches || query == nbd::kBaseAllocation || (!set && query == "base:");
+    }
+    if (matches) {
+      // LIST's context ids are meaningless (proto.md: SHOULD be zero).
+      AppendReply(out, option, RT::kMetaContext,
+                  nbd::EncodeMetaContextEntry(set ? kAllocationContextId : 0, nbd::kBaseAllocation));
+    }
+    if (set) {
+      allocation_context_ = matches;
+      meta_context_export_ = request->export_name;
+    }
+    AppendReply(out, option, RT::kAck);
+    return out;
   }
 
   template <typename S>
@@ -591,9 +639,10 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
     if (r.type == nbd::CommandType::kRead || r.type == nbd::CommandType::kWrite) {
       return r.length <= config_.inline_max_bytes;
     }
-    // Flushes, trims and zeroing wait on the disk or touch whole chunks: the workers take them.
+    // Flushes, trims and zeroing wait on the disk or touch whole chunks, and
+    // block status may query the catalog: the workers take them.
     return r.type != nbd::CommandType::kFlush && r.type != nbd::CommandType::kTrim &&
-           r.type != nbd::CommandType::kWriteZeroes;
+           r.type != nbd::CommandType::kWriteZeroes && r.type != nbd::CommandType::kBlockStatus;
   }
 
 
@@ -639,6 +688,8 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
         return cf::kFua;
       case nbd::CommandType::kWriteZeroes:
         return cf::kFua | cf::kNoHole;
+      case nbd::CommandType::kBlockStatus:
+        return cf::kReqOne;
       default:
         return 0;
     }
@@ -647,6 +698,7 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
   nbd::Error Validate(const nbd::RequestHeader& r, uint64_t size) const {
     if ((r.flags & ~AllowedFlags(r.type)) != 0) return nbd::Error::kInvalid;
     if (r.type == nbd::CommandType::kFlush) return nbd::Error::kNone;
+    if (r.type == nbd::CommandType::kBlockStatus && !allocation_context_) return nbd::Error::kInvalid;
     if (r.length == 0) return nbd::Error::kInvalid;
     if (r.type == nbd::CommandType::kRead && r.length > kMaxPayload) return nbd::Error::kInvalid;
     const bool beyond = r.offset > size || r.length > size - r.offset;
@@ -667,6 +719,19 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
       length -= n;
     }
     return base::Status::Ok();
+  }
+
+  // The base:allocation extents of the request's range as one final chunk.
+  base::Result<nbd::Bytes> BlockStatus(blocks::Volume& volume, const nbd::RequestHeader& r) {
+    KURA_ASSIGN_OR_RETURN(auto extents, volume.Allocation(r.offset, r.length));
+    std::vector<nbd::BlockStatusDescriptor> descriptors;
+    for (const auto& extent : extents) {
+      // Each extent lies within the request, whose length is 32-bit.
+      descriptors.push_back({static_cast<uint32_t>(extent.length),
+                             extent.hole ? nbd::state_flags::kHole | nbd::state_flags::kZero : 0u});
+      if ((r.flags & cf::kReqOne) != 0 || descriptors.size() == kMaxExtentsPerReply) break;
+    }
+    return nbd::EncodeBlockStatusChunk(nbd::reply_flags::kDone, r.cookie, kAllocationContextId, descriptors);
   }
 
   // Runs one request against the volume and encodes its reply (any thread).
@@ -730,6 +795,16 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
             counters.zero_bytes.fetch_add(r.length, std::memory_order_relaxed);
           }
           break;
+        case nbd::CommandType::kBlockStatus: {
+          auto chunk = BlockStatus(volume, r);
+          status = chunk.status();
+          if (status.ok()) {
+            counters.block_status_ops.fetch_add(1, std::memory_order_relaxed);
+            reply.bytes.assign(chunk->begin(), chunk->end());
+            return reply;
+          }
+          break;
+        }
         case nbd::CommandType::kCache:
           // Chunks are local files already; there is nothing to bring closer.
           counters.cache_ops.fetch_add(1, std::memory_order_relaxed);
@@ -782,6 +857,8 @@ class Session : public NbdSessionControl, public std::enable_shared_from_this<Se
   size_t in_flight_ = 0;
   size_t buffered_bytes_ = 0;
   bool structured_ = false;
+  bool allocation_context_ = false;  // base:allocation selected for this export
+  std::string meta_context_export_;  // the export the last SET_META_CONTEXT named
   bool no_zeroes_ = false;
   bool exported_ = false;
   bool stopping_ = false;

@@ -83,12 +83,15 @@ def attach_new_volume(ec2, instance_id, device, size_gib=1, encrypted=True, kms_
     return volume_id
 
 
-def connect(uri, strict=True):
-    """A libnbd handle connected to `uri` (strict=False: out-of-range requests reach the server)."""
+def connect(uri, strict=True, meta_contexts=()):
+    """A libnbd handle connected to `uri` (strict=False: out-of-range requests reach the server),
+    asking for `meta_contexts` ("base:allocation") during the handshake."""
     import nbd
     h = nbd.NBD()
     if not strict:
         h.set_strict_mode(0)
+    for context in meta_contexts:
+        h.add_meta_context(context)
     h.set_uri_allow_local_file(True)  # tls-psk-file=
     h.connect_uri(uri)
     return h

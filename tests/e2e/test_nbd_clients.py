@@ -86,6 +86,7 @@ def test_nbdinfo_shows_size_and_capabilities(vm):
     for flag in ("can_multi_conn", "can_fua", "can_trim", "can_zero", "can_flush", "can_cache", "can_df"):
         assert export[flag] is True, (flag, export)
     assert export["is_read_only"] is False
+    assert export["contexts"] == ["base:allocation"]
     assert (export["block_size_minimum"], export["block_size_preferred"], export["block_size_maximum"]) == (
         1, 4096, 32 << 20)
     assert run("nbdinfo", "--size", uri).stdout.decode().strip() == str(2 * GIB)
@@ -119,6 +120,48 @@ def test_nbdinfo_list_shows_exactly_the_instances_volumes(vm):
         assert run("nbdinfo", f"nbd+unix:///vol-0123456789abcdef0?socket={socket}", check=False).returncode != 0
     finally:
         vm.ec2.terminate_instances(InstanceIds=[other])
+
+
+def test_block_status_maps_written_chunks_and_holes(vm):
+    volume_id, uri = vm.volume()
+    h = connect(uri)
+    h.pwrite(b"d" * 100, CHUNK + 10)          # part of chunk 1
+    h.pwrite(data_of(7, 2 * CHUNK), 3 * CHUNK)  # chunks 3 and 4
+    h.zero(CHUNK, 4 * CHUNK)                    # chunk 4 again reads as zeros and stores nothing
+    h.pwrite(b"\0" * CHUNK, 6 * CHUNK)          # written zeros are data: the chunk is stored
+    h.flush()
+    h.shutdown()
+    hole, data = 3, 0  # NBD_STATE_HOLE|NBD_STATE_ZERO, allocated
+    expected = [(0, CHUNK, hole), (CHUNK, CHUNK, data), (2 * CHUNK, CHUNK, hole), (3 * CHUNK, CHUNK, data),
+                (4 * CHUNK, 2 * CHUNK, hole), (6 * CHUNK, CHUNK, data), (7 * CHUNK, GIB - 7 * CHUNK, hole)]
+
+    mapped = json.loads(run("nbdinfo", "--map", "--json", uri).stdout)
+    assert [(e["offset"], e["length"], e["type"]) for e in mapped] == expected
+
+    # qemu reads the same map through its NBD driver.
+    qemu = json.loads(run("qemu-img", "map", "-f", "raw", "--output=json", uri).stdout)
+    assert [(e["start"], e["length"], e["data"]) for e in qemu] == [(o, n, t == data) for o, n, t in expected]
+
+    # libnbd: one request at an unaligned offset, with and without REQ_ONE.
+    h = connect(uri, meta_contexts=["base:allocation"])
+    assert h.can_meta_context("base:allocation")
+    seen = []
+    h.block_status(2 * CHUNK, CHUNK + 5, lambda context, offset, entries, err: seen.append((context, offset, entries)))
+    assert seen == [("base:allocation", CHUNK + 5, [CHUNK - 5, data, CHUNK, hole, 5, data])]
+    seen.clear()
+    h.block_status(2 * CHUNK, CHUNK + 5, lambda context, offset, entries, err: seen.append(entries),
+                   nbd.CMD_FLAG_REQ_ONE)
+    assert seen == [[CHUNK - 5, data]]
+    h.shutdown()
+
+    # Without base:allocation selected, BLOCK_STATUS is refused (EINVAL) and the connection goes on.
+    h = connect(uri, strict=False)
+    assert not h.can_meta_context("base:allocation")
+    with pytest.raises(nbd.Error) as refused:
+        h.block_status(CHUNK, 0, lambda *args: 0)
+    assert "command failed" in str(refused.value) and refused.value.errno == "EINVAL", refused.value
+    assert h.pread(100, CHUNK + 10) == b"d" * 100
+    h.shutdown()
 
 
 # ---- qemu ---------------------------------------------------------------------------------
@@ -706,7 +749,7 @@ def test_metrics_count_what_clients_do(vm):
         return metrics(server).get((f"kura_nbd_{name}", volume_id))
 
     assert counter("written_bytes_total") == 0 and counter("connections_total") == 0
-    h = connect(uri)
+    h = connect(uri, meta_contexts=["base:allocation"])
     assert wait_for(lambda: counter("connections_open") == 1, timeout=5)
     sizes = [1, 4096, 100000, 3 * CHUNK + 17]
     offset = 0
@@ -719,6 +762,7 @@ def test_metrics_count_what_clients_do(vm):
     h.trim(8192, 2 * CHUNK)
     h.zero(5000, 3 * CHUNK)
     h.cache(4096, 0)
+    h.block_status(CHUNK, 0, lambda *args: 0)
     m = metrics(server)
     assert m[("kura_nbd_written_bytes_total", volume_id)] == sum(sizes)
     assert m[("kura_nbd_write_ops_total", volume_id)] == len(sizes)
@@ -728,6 +772,7 @@ def test_metrics_count_what_clients_do(vm):
     assert m[("kura_nbd_trim_ops_total", volume_id)] == 1
     assert m[("kura_nbd_write_zeroes_ops_total", volume_id)] == 1
     assert m[("kura_nbd_cache_ops_total", volume_id)] == 1
+    assert m[("kura_nbd_block_status_ops_total", volume_id)] == 1
     assert m[("kura_nbd_errors_total", volume_id)] == 0
     assert m[("kura_nbd_connections_total", volume_id)] == 1
     # An error is counted.
