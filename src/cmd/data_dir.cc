@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "blocks/local/local_chunk_store.h"
 #include "env/filesystem.h"
+#include "env/open_file_limit.h"
 #include "meta/sqlite/sqlite_database.h"
 
 namespace kura::cmd {
@@ -17,11 +19,25 @@ std::string DefaultDataDir() {
   return std::string(home && *home ? home : ".") + "/.kura";
 }
 
+namespace {
+
+// Chunk files kept open: one per 512 KiB chunk, so 1024 covered only a
+// 512 MiB working set and random I/O over a larger volume opened and closed
+// a file per request. Up to 64Ki (32 GiB hot), leaving a quarter of the
+// descriptors (at least 1024) to sockets, SQLite and the rest.
+size_t ChunkFilesKeptOpen() {
+  const size_t limit = env::RaiseOpenFileLimit();
+  const size_t reserve = std::max<size_t>(1024, limit / 4);
+  return limit > 2 * reserve ? std::min<size_t>(limit - reserve, 65536) : std::max<size_t>(64, limit / 2);
+}
+
+}  // namespace
+
 base::Result<DataDir> OpenDataDir(const std::string& path) {
   auto fs = env::PosixFilesystem();
   KURA_RETURN_IF_ERROR(fs->CreateDirs(path, 0700));
   KURA_ASSIGN_OR_RETURN(std::shared_ptr<meta::Database> db, meta::OpenSqliteDatabase(path + "/metadata.db"));
-  KURA_ASSIGN_OR_RETURN(std::shared_ptr<blocks::ChunkStore> store, blocks::LocalChunkStore::Open(fs, path + "/chunks"));
+  KURA_ASSIGN_OR_RETURN(std::shared_ptr<blocks::ChunkStore> store, blocks::LocalChunkStore::Open(fs, path + "/chunks", ChunkFilesKeptOpen()));
   KURA_ASSIGN_OR_RETURN(auto engine, blocks::Engine::Open(db, std::move(store)));
   return DataDir{path, std::move(db), std::move(engine)};
 }
