@@ -142,7 +142,15 @@ class Kura:
         self.server.cleanup()
 
 
+def settle():
+    """Waits until the page cache has written back what the previous measurement left dirty (and
+    kura's flush-on-disconnect is done), so that no target is measured under another's writeback:
+    on a real disk that background work otherwise lands on whichever target runs next."""
+    os.sync()
+
+
 def fio(uri, rw, bs, qd, size, seconds):
+    settle()
     out = sh("fio", "--name=bench", "--ioengine=nbd", f"--uri={uri}", f"--rw={rw}", f"--bs={bs}",
              f"--iodepth={qd}", f"--size={size}", "--time_based", f"--runtime={seconds}", "--rwmixread=70",
              "--randrepeat=0", "--output-format=json", timeout=seconds + 120).stdout
@@ -155,6 +163,7 @@ def fio(uri, rw, bs, qd, size, seconds):
 
 
 def stream(uri, direction, fill_file, size):
+    settle()
     started = time.monotonic()
     if direction == "nbdcopy-read":
         sh("nbdcopy", uri, "null:", timeout=600)
