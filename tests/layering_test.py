@@ -14,10 +14,11 @@ ALLOWED = {
     "iam": {"base", "crypto", "env", "meta"},
     "kms": {"base", "crypto", "env", "meta", "iam"},
     "client": {"base", "crypto"},
+    "tools": {"base", "crypto", "client"},
     "ec2": {"base", "crypto", "env", "meta", "blocks", "iam", "kms"},
     "api": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client"},
     "net": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client", "api"},
-    "cmd": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client", "api", "net"},
+    "cmd": {"base", "crypto", "env", "meta", "blocks", "iam", "kms", "ec2", "client", "tools", "api", "net"},
 }
 
 src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent / "src")

@@ -73,6 +73,20 @@ FromSection CredentialsIn(const std::optional<IniSections>& file, const std::str
   return out;
 }
 
+// The profile botocore uses: --profile, else AWS_DEFAULT_PROFILE, else AWS_PROFILE; "" when none is named.
+std::string NamedProfile(const std::string& explicit_profile, const EnvLookup& env) {
+  std::string profile = explicit_profile;
+  if (profile.empty()) profile = Get(env, "AWS_DEFAULT_PROFILE");
+  if (profile.empty()) profile = Get(env, "AWS_PROFILE");
+  return profile;
+}
+
+std::string ConfigFilePath(const EnvLookup& env) {
+  std::string config_path = Get(env, "AWS_CONFIG_FILE");
+  if (config_path.empty()) config_path = "~/.aws/config";
+  return ExpandUser(config_path, env);
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -132,9 +146,7 @@ base::Result<LoadedCredentials> LoadCredentials(const std::string& explicit_prof
     }
   }
 
-  std::string profile = explicit_profile;
-  if (profile.empty()) profile = Get(env, "AWS_DEFAULT_PROFILE");
-  if (profile.empty()) profile = Get(env, "AWS_PROFILE");
+  std::string profile = NamedProfile(explicit_profile, env);
   bool named = !profile.empty();
   if (!named) profile = "default";
 
@@ -152,9 +164,7 @@ base::Result<LoadedCredentials> LoadCredentials(const std::string& explicit_prof
   }
 
   // 3. The config file.
-  std::string config_path = Get(env, "AWS_CONFIG_FILE");
-  if (config_path.empty()) config_path = "~/.aws/config";
-  config_path = ExpandUser(config_path, env);
+  std::string config_path = ConfigFilePath(env);
   auto config = ReadIniFile(config_path);
   std::string section = "profile " + profile;
   FromSection configured = CredentialsIn(config, section);
@@ -177,6 +187,19 @@ base::Result<LoadedCredentials> LoadCredentials(const std::string& explicit_prof
   return base::NotFoundError("unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
                              "put profile [" + profile + "] in " + credentials_path +
                              " (AWS_SHARED_CREDENTIALS_FILE)");
+}
+
+ProfileConfig LoadProfileConfig(const std::string& explicit_profile, const EnvLookup& env) {
+  ProfileConfig out;
+  out.profile = NamedProfile(explicit_profile, env);
+  if (out.profile.empty()) out.profile = "default";
+  out.path = ConfigFilePath(env);
+  auto config = ReadIniFile(out.path);
+  if (!config) return out;
+  auto it = config->find("profile " + out.profile);
+  if (it == config->end() && out.profile == "default") it = config->find("default");
+  if (it != config->end()) out.settings = it->second;
+  return out;
 }
 
 base::Result<LoadedCredentials> LoadCredentials(const std::string& explicit_profile) {

@@ -43,6 +43,16 @@ struct LoadedCredentials {
 // NotFound (naming where it looked) when no credentials are found; InvalidArgument
 // when a profile has only half a key pair.
 base::Result<LoadedCredentials> LoadCredentials(const std::string& explicit_profile, const EnvLookup& env);
+
+// The active profile's settings in the config file (section [profile NAME], or
+// [default] for the profile `default`), found as LoadCredentials finds it;
+// `settings` is empty when the file or the section is absent.
+struct ProfileConfig {
+  std::string profile;
+  std::string path;
+  std::map<std::string, std::string> settings;
+};
+ProfileConfig LoadProfileConfig(const std::string& explicit_profile, const EnvLookup& env);
 base::Result<LoadedCredentials> LoadCredentials(const std::string& explicit_profile);
 
 }  // namespace kura::client

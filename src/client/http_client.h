@@ -1,6 +1,8 @@
-// A small synchronous HTTP/1.1 client (plain http only) for kura's own client
-// commands: one request per connection, with a deadline. Boost.Beast stays in
-// the .cc file.
+// A small synchronous HTTP/1.1 client for kura's own client commands and tools:
+// one request per connection, with a deadline; plain http (a local kura serve)
+// or https (real AWS: TLS over OpenSSL, the peer's certificate verified against
+// the system trust store for the endpoint's host name, SNI sent). Boost.Beast
+// and OpenSSL stay in the .cc file.
 // Thread-safety: functions only; each call uses its own connection.
 #pragma once
 
@@ -17,16 +19,20 @@
 namespace kura::client {
 
 struct Endpoint {
-  std::string host;       // "127.0.0.1", "localhost", "::1"
+  std::string host;       // "127.0.0.1", "localhost", "::1", "ec2.us-east-1.amazonaws.com"
   uint16_t port = 80;
   std::string base_path;  // "" or "/prefix" (no trailing slash)
+  bool tls = false;       // https
 
-  // The Host header value: "host:port" (IPv6 literals in brackets).
+  // The Host header value: "host:port", or "host" on the scheme's default port
+  // (as botocore sends it); IPv6 literals in brackets.
   std::string HostHeader() const;
+  // "http://host:port" / "https://host" (no base path), for messages.
+  std::string Origin() const;
 };
 
-// "http://HOST[:PORT][/path]"; InvalidArgument for anything else (https included:
-// kura's client commands speak plain HTTP to a local endpoint).
+// "http://HOST[:PORT][/path]" or "https://HOST[:PORT][/path]" (default ports 80
+// and 443); InvalidArgument for anything else.
 base::Result<Endpoint> ParseEndpointUrl(std::string_view url);
 
 struct HttpResult {

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -32,10 +33,52 @@ TEST(ParseEndpointUrlTest, Forms) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(e->HostHeader(), "[::1]:9000");
-  for (const char* bad : {"https://localhost", "localhost:80", "http://", "http://host:0", "http://host:70000",
+  EXPECT_FALSE(e->tls);
+  for (const char* bad : {"ftp://localhost", "localhost:80", "https://", "http://", "http://host:0", "http://host:70000",
                           "http://host:8a", "http://u@host", "http://host/p?q=1"}) {
     EXPECT_EQ(ParseEndpointUrl(bad).status().code(), base::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(ParseEndpointUrlTest, HttpsAndDefaultPorts) {
+  auto e = ParseEndpointUrl("https://ec2.us-east-1.amazonaws.com");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->tls);
+  EXPECT_EQ(e->host, "ec2.us-east-1.amazonaws.com");
+  EXPECT_EQ(e->port, 443);
+  // The default port stays out of the Host header, as botocore signs it.
+  EXPECT_EQ(e->HostHeader(), "ec2.us-east-1.amazonaws.com");
+  EXPECT_EQ(e->Origin(), "https://ec2.us-east-1.amazonaws.com");
+  e = ParseEndpointUrl("https://vpce.example:8443/base");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->port, 8443);
+  EXPECT_EQ(e->base_path, "/base");
+  EXPECT_EQ(e->HostHeader(), "vpce.example:8443");
+  e = ParseEndpointUrl("http://localhost");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->HostHeader(), "localhost");
+  EXPECT_EQ(e->Origin(), "http://localhost");
+}
+
+TEST(SendHttpTest, HttpsToAPlainServerFailsAsUnavailable) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  uint16_t port = acceptor.local_endpoint().port();
+  std::thread server([&] {
+    tcp::socket socket(io);
+    acceptor.accept(socket);
+    const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    boost::system::error_code ec;
+    asio::write(socket, asio::buffer(reply, sizeof(reply) - 1), ec);
+  });
+  Endpoint endpoint{"127.0.0.1", port, "", true};
+  SignableRequest request;
+  request.method = "GET";
+  auto r = SendHttp(endpoint, request, std::chrono::seconds(5));
+  server.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), base::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("TLS handshake"), std::string::npos) << r.status().message();
 }
 
 TEST(SendHttpTest, SendsTheRequestAndReadsTheResponse) {

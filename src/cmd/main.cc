@@ -8,6 +8,7 @@
 #include "cmd/data_dir.h"
 #include "cmd/disk_images.h"
 #include "cmd/serve.h"
+#include "tools/audit_command.h"
 
 #ifndef KURA_VERSION
 #define KURA_VERSION "dev"
@@ -135,6 +136,19 @@ int main(int argc, char** argv) {
   cost_cmd->add_option("--root-key-passphrase-file", cost.root_key_passphrase_file,
                        "derive the root key from the passphrase in this file");
 
+  // kura audit: a client of the public APIs, against kura or real AWS.
+  kura::tools::AuditCommandOptions audit_report;
+  auto* audit_report_cmd = app.add_subcommand(
+      "audit", "EBS encryption compliance report for the caller's account and region (exit 1: something is unencrypted)");
+  audit_report_cmd->add_option("--output", audit_report.output, "text, json or csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
+      ->capture_default_str();
+  audit_report_cmd->add_option("--endpoint-url", audit_report.aws.endpoint_url,
+                               "send every request here (a kura serve) instead of AWS's public endpoints");
+  audit_report_cmd->add_option("--region", audit_report.aws.region,
+                               "the region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
+  audit_report_cmd->add_option("--profile", audit_report.aws.profile, "credentials and config profile");
+
   app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -149,6 +163,9 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("version")) {
     std::cout << "kura " << KURA_VERSION << "\n";
     return 0;
+  }
+  if (*audit_report_cmd) {
+    return kura::tools::RunAudit(audit_report, kura::client::ProcessEnv(), std::cout, std::cerr);
   }
   if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
   if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);

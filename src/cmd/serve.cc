@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/admin_handler.h"
+#include "api/ce_provider.h"
 #include "api/ec2_provider.h"
 #include "api/elb_provider.h"
 #include "api/iam_provider.h"
@@ -95,6 +96,14 @@ api::HttpResponse Reset(Services& services, const std::string& keep_account_id) 
       nlohmann::json{{"__type", conflict ? "ResetConflict" : "InternalFailure"}, {"message", status.ToString()}}
           .dump();
   return response;
+}
+
+// Cost Explorer answers from the KMS meter, for the caller's account only.
+std::shared_ptr<api::Provider> MakeCeProvider(const std::shared_ptr<kms::KmsService>& kms,
+                                              const std::shared_ptr<iam::IdentityStore>& identities) {
+  return std::make_shared<api::CeProvider>(
+      [kms](const std::string& account_id, const std::string& month) { return kms->ComputeBill(account_id, month); },
+      [identities](const iam::Principal& principal) { return identities->PoliciesOf(principal); });
 }
 
 }  // namespace
@@ -190,7 +199,7 @@ int Serve(const ServeOptions& options) {
   for (std::shared_ptr<api::Provider> provider : std::vector<std::shared_ptr<api::Provider>>{
            std::make_shared<api::KmsProvider>(kms), std::make_shared<api::IamProvider>(identities),
            std::make_shared<api::StsProvider>(), std::make_shared<api::Ec2Provider>(ec2_service),
-           std::make_shared<api::ElbProvider>(ec2_service)}) {
+           std::make_shared<api::ElbProvider>(ec2_service), MakeCeProvider(kms, identities)}) {
     base::Status added = router->AddProvider(provider);
     if (!added.ok()) return Fail("service model", added);
   }

@@ -9,6 +9,7 @@ KURA_DECLARE_MODEL(iam)
 KURA_DECLARE_MODEL(sts)
 KURA_DECLARE_MODEL(ec2)
 KURA_DECLARE_MODEL(elb)
+KURA_DECLARE_MODEL(ce)
 #undef KURA_DECLARE_MODEL
 
 namespace kura::api {
@@ -24,6 +25,7 @@ std::string_view EmbeddedModel(std::string_view service) {
   KURA_MODEL_CASE(sts)
   KURA_MODEL_CASE(ec2)
   KURA_MODEL_CASE(elb)
+  KURA_MODEL_CASE(ce)
 #undef KURA_MODEL_CASE
   return {};
 }

@@ -7,7 +7,7 @@
 
 namespace kura::api {
 
-// The minified JSON model of `service` ("kms", "iam", "sts", "ec2", "elb");
+// The minified JSON model of `service` ("kms", "iam", "sts", "ec2", "elb", "ce");
 // empty when there is no such embedded model.
 std::string_view EmbeddedModel(std::string_view service);
 

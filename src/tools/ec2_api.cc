@@ -1,0 +1,111 @@
+#include "tools/ec2_api.h"
+
+#include <cstdlib>
+
+#include "tools/pagination.h"
+
+namespace kura::tools {
+
+namespace {
+
+// EC2 caps MaxResults at 500 for volumes (1000 for snapshots and images); one size for all.
+constexpr char kPageSize[] = "500";
+
+std::optional<int64_t> ChildInt(const pugi::xml_node& node, const char* name) {
+  pugi::xml_node child = node.child(name);
+  if (!child || *child.child_value() == '\0') return std::nullopt;
+  return std::strtoll(child.child_value(), nullptr, 10);
+}
+
+Tags ReadTags(const pugi::xml_node& item) {
+  Tags tags;
+  for (pugi::xml_node tag : item.child("tagSet").children("item")) tags[tag.child_value("key")] = tag.child_value("value");
+  return tags;
+}
+
+// Every <item> of `set` across all pages of `action`.
+template <typename T>
+AwsResult<std::vector<T>> DescribeAll(const AwsClient& aws, const char* action, const QueryParams& params,
+                                      const char* set, T (*read)(const pugi::xml_node&)) {
+  std::vector<T> out;
+  KURA_AWS_RETURN_IF_ERROR(PaginateQuery(aws, kEc2, action, params, kEc2Paging, [&](const pugi::xml_node& result) {
+    for (pugi::xml_node item : result.child(set).children("item")) out.push_back(read(item));
+  }));
+  return out;
+}
+
+VolumeInfo ReadVolume(const pugi::xml_node& item) {
+  VolumeInfo v;
+  v.volume_id = ChildText(item, "volumeId");
+  v.state = ChildText(item, "status");
+  v.availability_zone = ChildText(item, "availabilityZone");
+  v.volume_type = ChildText(item, "volumeType");
+  v.size_gib = ChildInt(item, "size").value_or(0);
+  v.iops = ChildInt(item, "iops");
+  v.throughput = ChildInt(item, "throughput");
+  v.encrypted = ChildBool(item, "encrypted").value_or(false);
+  v.kms_key_id = ChildText(item, "kmsKeyId");
+  v.snapshot_id = ChildText(item, "snapshotId");
+  for (pugi::xml_node a : item.child("attachmentSet").children("item")) {
+    v.attachments.push_back({ChildText(a, "instanceId"), ChildText(a, "device"), ChildText(a, "status"),
+                             ChildBool(a, "deleteOnTermination").value_or(false)});
+  }
+  v.tags = ReadTags(item);
+  return v;
+}
+
+SnapshotInfo ReadSnapshot(const pugi::xml_node& item) {
+  SnapshotInfo s;
+  s.snapshot_id = ChildText(item, "snapshotId");
+  s.volume_id = ChildText(item, "volumeId");
+  s.state = ChildText(item, "status");
+  s.owner_id = ChildText(item, "ownerId");
+  s.volume_size_gib = ChildInt(item, "volumeSize").value_or(0);
+  s.encrypted = ChildBool(item, "encrypted").value_or(false);
+  s.kms_key_id = ChildText(item, "kmsKeyId");
+  s.description = ChildText(item, "description");
+  s.tags = ReadTags(item);
+  return s;
+}
+
+ImageInfo ReadImage(const pugi::xml_node& item) {
+  ImageInfo i;
+  i.image_id = ChildText(item, "imageId");
+  i.name = ChildText(item, "name");
+  i.state = ChildText(item, "imageState");
+  i.owner_id = ChildText(item, "imageOwnerId");
+  for (pugi::xml_node m : item.child("blockDeviceMapping").children("item")) {
+    pugi::xml_node ebs = m.child("ebs");
+    i.mappings.push_back({ChildText(m, "deviceName"), ChildText(ebs, "snapshotId"), ChildBool(ebs, "encrypted")});
+  }
+  i.tags = ReadTags(item);
+  return i;
+}
+
+}  // namespace
+
+AwsResult<std::vector<VolumeInfo>> DescribeVolumes(const AwsClient& aws) {
+  return DescribeAll<VolumeInfo>(aws, "DescribeVolumes", {{"MaxResults", kPageSize}}, "volumeSet", ReadVolume);
+}
+
+AwsResult<std::vector<SnapshotInfo>> DescribeOwnSnapshots(const AwsClient& aws) {
+  return DescribeAll<SnapshotInfo>(aws, "DescribeSnapshots", {{"Owner.1", "self"}, {"MaxResults", kPageSize}},
+                                   "snapshotSet", ReadSnapshot);
+}
+
+AwsResult<std::vector<ImageInfo>> DescribeOwnImages(const AwsClient& aws) {
+  return DescribeAll<ImageInfo>(aws, "DescribeImages", {{"Owner.1", "self"}, {"MaxResults", kPageSize}},
+                                "imagesSet", ReadImage);
+}
+
+AwsResult<bool> GetEbsEncryptionByDefault(const AwsClient& aws) {
+  KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, aws.Query(kEc2, "GetEbsEncryptionByDefault", {}));
+  return ChildBool(r.result, "ebsEncryptionByDefault").value_or(false);
+}
+
+AwsResult<std::string> GetEbsDefaultKmsKeyId(const AwsClient& aws) {
+  KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, aws.Query(kEc2, "GetEbsDefaultKmsKeyId", {}));
+  return ChildText(r.result, "kmsKeyId");
+}
+
+}  // namespace kura::tools
