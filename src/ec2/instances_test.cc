@@ -279,6 +279,28 @@ TEST_F(InstancesTest, StopWipesHostKeysAndStartNeedsCreateGrant) {
   EXPECT_EQ(running->at(0).current, InstanceState::kRunning);
 }
 
+TEST_F(InstancesTest, AStoppedInstanceTakesANewRootVolumeAtItsRootDevice) {
+  InstanceRecord i = Launch(Alice(), [&] {
+    RunInstancesRequest r;
+    r.image_id = NewImage(Alice(), "new-root");
+    return r;
+  }());
+  const std::string root = i.block_devices.at(0).volume_id;
+  const std::string replacement = NewVolume(Alice());
+  // Taken while the old root is attached.
+  EXPECT_EC2_ERROR(svc_->AttachVolume(Alice(), replacement, i.id, "/dev/xvda"), Ec2Error::kInvalidParameterValue);
+  ASSERT_TRUE(svc_->StopInstances(Alice(), {i.id}, false).ok());
+  WaitIdle();
+  DetachVolumeRequest detach;
+  detach.volume_id = root;
+  ASSERT_TRUE(svc_->DetachVolume(Alice(), detach).ok());
+  WaitIdle();
+  auto attached = svc_->AttachVolume(Alice(), replacement, i.id, "/dev/xvda");
+  ASSERT_TRUE(attached.ok()) << attached.status().ToString();
+  WaitIdle();
+  EXPECT_EQ(Instance(Alice(), i.id).block_devices.at(0).volume_id, replacement);
+}
+
 TEST_F(InstancesTest, ModifyDeleteOnTerminationChangesTheAttachmentAndWhatTerminateDeletes) {
   const std::string image = NewImage(Alice(), "dot-root");
   RunInstancesRequest r;

@@ -745,8 +745,9 @@ base::Result<VolumeAttachment> Ec2Service::AttachVolume(const Caller& caller, co
     }
     const std::string canonical = CanonicalDevice(device);
     auto same_device = [&](const InstanceBlockDevice& d) { return CanonicalDevice(d.device_name) == canonical; };
-    const bool taken = CanonicalDevice(i->root_device_name) == canonical ||
-                       std::any_of(i->block_devices.begin(), i->block_devices.end(), same_device);
+    // The root device is free once its volume is detached (a stopped instance
+    // gets a new root volume that way, as on AWS).
+    const bool taken = std::any_of(i->block_devices.begin(), i->block_devices.end(), same_device);
     if (taken) {
       return Ec2Status(Ec2Error::kInvalidParameterValue, "Invalid value '" + device +
                                                              "' for unixDevice. Attachment point " + device +
