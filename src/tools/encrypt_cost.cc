@@ -1,0 +1,53 @@
+#include "tools/encrypt_cost.h"
+
+namespace kura::tools {
+
+int KmsRequestEstimate::Total() const {
+  int total = 0;
+  for (const auto& [op, n] : per_volume_total) total += n;
+  for (const auto& [op, n] : permission_check) total += n;
+  return total;
+}
+
+namespace {
+
+using Counts = std::map<std::string, int>;
+
+void Add(Counts& counts, std::initializer_list<const char*> ops) {
+  for (const char* op : ops) ++counts[op];
+}
+
+Counts ForVolume(const JournalInstance& instance, const JournalVolume& v, EncryptMethod method) {
+  Counts c;
+  const bool running = instance.original_state == "running";
+  if (method == EncryptMethod::kSnapshot) {
+    if (v.encrypted) return c;  // kept as it is
+    Add(c, {"DescribeKey", "CreateGrant", "GenerateDataKeyWithoutPlaintext", "Decrypt"});  // CopySnapshot
+    Add(c, {"DescribeKey", "GenerateDataKeyWithoutPlaintext"});                          // CreateVolume
+    if (running) Add(c, {"CreateGrant", "Decrypt"});  // attach to, or start of, the running instance
+    return c;
+  }
+  // CopyImage re-encrypts every snapshot of the image under the key.
+  Add(c, {"DescribeKey", "CreateGrant", "GenerateDataKeyWithoutPlaintext", v.encrypted ? "ReEncrypt" : "Decrypt"});
+  Add(c, {"DescribeKey", "GenerateDataKeyWithoutPlaintext", "CreateGrant", "Decrypt"});  // RunInstances
+  return c;
+}
+
+}  // namespace
+
+KmsRequestEstimate EstimateKmsRequests(const std::vector<JournalInstance>& instances, EncryptMethod method) {
+  KmsRequestEstimate e;
+  for (const auto& instance : instances) {
+    for (const auto& v : instance.volumes) {
+      Counts c = ForVolume(instance, v, method);
+      if (c.empty()) continue;
+      for (const auto& [op, n] : c) e.per_volume_total[op] += n;
+      e.per_volume[v.volume_id] = std::move(c);
+    }
+  }
+  Add(e.permission_check,
+      {"DescribeKey", "GenerateDataKeyWithoutPlaintext", "Decrypt", "ReEncrypt", "CreateGrant", "RetireGrant"});
+  return e;
+}
+
+}  // namespace kura::tools

@@ -1,0 +1,133 @@
+#include "tools/encrypt_planner.h"
+
+#include <algorithm>
+
+namespace kura::tools {
+
+namespace {
+
+JournalVolume FromVolume(const VolumeInfo& v, const InstanceDevice& d, const std::string& root_device) {
+  JournalVolume out;
+  out.volume_id = v.volume_id;
+  out.device = d.device_name;
+  out.delete_on_termination = d.delete_on_termination;
+  out.boot = d.device_name == root_device;
+  out.encrypted = v.encrypted;
+  out.zone = v.availability_zone;
+  out.volume_type = v.volume_type;
+  out.size_gib = v.size_gib;
+  out.iops = v.iops;
+  out.throughput = v.throughput;
+  out.tags = v.tags;
+  return out;
+}
+
+void Add(JournalInstance& plan, StepKind kind, const std::string& volume_id, Downtime downtime) {
+  plan.steps.push_back(Step{kind, volume_id, StepStatus::kPending, downtime});
+}
+
+// Per volume, in the order of the instance's devices.
+template <typename F>
+void ForEach(const std::vector<JournalVolume>& volumes, bool only_unencrypted, F&& f) {
+  for (const auto& v : volumes) {
+    if (!only_unencrypted || !v.encrypted) f(v);
+  }
+}
+
+void PlanSnapshotMethod(JournalInstance& plan, const PlanOptions& options) {
+  const bool running = plan.original_state == "running";
+  const bool boot = std::any_of(plan.volumes.begin(), plan.volumes.end(),
+                                [](const JournalVolume& v) { return v.boot && !v.encrypted; });
+  const bool user_stop = running && options.stop_instance;
+  const bool stop = running && (options.stop_instance || boot);
+  // While stopped, everything is downtime; otherwise a detached data volume is offline until the new one is attached.
+  const Downtime swap = stop ? Downtime::kInstanceStopped : Downtime::kVolumeOffline;
+  auto checksums = [&] {
+    ForEach(plan.volumes, true, [&](const JournalVolume& v) { Add(plan, StepKind::kChecksumOld, v.volume_id, Downtime::kNone); });
+  };
+  if (user_stop) {
+    checksums();
+    Add(plan, StepKind::kStopInstance, "", Downtime::kInstanceStopped);
+  }
+  const Downtime copying = user_stop ? Downtime::kInstanceStopped : Downtime::kNone;
+  ForEach(plan.volumes, true, [&](const JournalVolume& v) {
+    Add(plan, StepKind::kCreateSnapshot, v.volume_id, copying);
+    Add(plan, StepKind::kCopySnapshot, v.volume_id, copying);
+    Add(plan, StepKind::kCreateVolume, v.volume_id, copying);
+  });
+  if (running && !user_stop) checksums();
+  if (stop && !user_stop) Add(plan, StepKind::kStopInstance, "", Downtime::kInstanceStopped);
+  ForEach(plan.volumes, true, [&](const JournalVolume& v) {
+    Add(plan, StepKind::kDetachOld, v.volume_id, swap);
+    Add(plan, StepKind::kAttachNew, v.volume_id, swap);
+    if (v.delete_on_termination) Add(plan, StepKind::kDeleteOnTermination, v.volume_id, swap);
+  });
+  if (stop) Add(plan, StepKind::kStartInstance, "", Downtime::kInstanceStopped);
+  if (running) {
+    ForEach(plan.volumes, true, [&](const JournalVolume& v) { Add(plan, StepKind::kVerify, v.volume_id, Downtime::kNone); });
+  }
+}
+
+void PlanImageMethod(JournalInstance& plan, const PlanOptions& options) {
+  const bool running = plan.original_state == "running";
+  Add(plan, StepKind::kCreateImage, "", running && !options.no_reboot ? Downtime::kInstanceReboot : Downtime::kNone);
+  Add(plan, StepKind::kCopyImage, "", Downtime::kNone);
+  Add(plan, StepKind::kLaunchReplacement, "", Downtime::kNone);
+  Add(plan, StepKind::kTagReplacementVolumes, "", Downtime::kNone);
+  Add(plan, StepKind::kMoveAddresses, "", Downtime::kTrafficMoves);
+  Add(plan, StepKind::kMoveLoadBalancers, "", Downtime::kTrafficMoves);
+  if (running) {
+    ForEach(plan.volumes, false, [&](const JournalVolume& v) { Add(plan, StepKind::kVerify, v.volume_id, Downtime::kNone); });
+  }
+  // The old instance serves no traffic any more: stopping it costs nothing the users see.
+  if (options.terminate_old) {
+    Add(plan, StepKind::kTerminateOld, "", Downtime::kNone);
+  } else if (options.stop_instance && running) {
+    Add(plan, StepKind::kStopOld, "", Downtime::kNone);
+  }
+}
+
+}  // namespace
+
+base::Result<JournalInstance> PlanInstance(const InstanceInfo& instance, const std::vector<VolumeInfo>& volumes,
+                                           const PlanOptions& options) {
+  if (instance.state != "running" && instance.state != "stopped") {
+    return base::InvalidArgumentError(instance.instance_id + " is " + instance.state +
+                                      ": only running or stopped instances can be encrypted");
+  }
+  JournalInstance plan;
+  plan.instance_id = instance.instance_id;
+  plan.original_state = instance.state;
+  plan.instance_type = instance.instance_type;
+  plan.zone = instance.zone;
+  plan.image_id = instance.image_id;
+  plan.root_device_name = instance.root_device_name;
+  plan.key_name = instance.key_name;
+  plan.subnet_id = instance.subnet_id;
+  plan.security_group_ids = instance.security_group_ids;
+  plan.tags = instance.tags;
+  for (const auto& d : instance.devices) {
+    auto it = std::find_if(volumes.begin(), volumes.end(), [&](const VolumeInfo& v) { return v.volume_id == d.volume_id; });
+    if (it == volumes.end()) return base::InvalidArgumentError("volume " + d.volume_id + " of " + instance.instance_id + " was not described");
+    plan.volumes.push_back(FromVolume(*it, d, instance.root_device_name));
+  }
+  const bool any_unencrypted =
+      std::any_of(plan.volumes.begin(), plan.volumes.end(), [](const JournalVolume& v) { return !v.encrypted; });
+  if (!any_unencrypted) {
+    return base::InvalidArgumentError(instance.instance_id + " has no unencrypted volume: nothing to do");
+  }
+  if (options.method == EncryptMethod::kSnapshot) {
+    PlanSnapshotMethod(plan, options);
+  } else {
+    PlanImageMethod(plan, options);
+  }
+  return plan;
+}
+
+bool StopsInstance(const JournalInstance& instance) {
+  return std::any_of(instance.steps.begin(), instance.steps.end(), [](const Step& s) {
+    return s.downtime == Downtime::kInstanceStopped || s.downtime == Downtime::kInstanceReboot;
+  });
+}
+
+}  // namespace kura::tools

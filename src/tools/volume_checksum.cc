@@ -1,0 +1,36 @@
+#include "tools/volume_checksum.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <thread>
+
+namespace kura::tools {
+
+namespace {
+
+// kura's admin API: SigV4 for the service name "kura", JSON errors.
+constexpr ServiceInfo kKuraAdmin{"kura", "kura", WireProtocol::kJson, "", "", ""};
+
+}  // namespace
+
+bool CanVerifyContent(const AwsClient& aws) { return !aws.endpoint_url().empty(); }
+
+base::Result<DeviceDigest> AttachedVolumeSha256(const AwsClient& aws, const std::string& instance_id,
+                                                const std::string& volume_id) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    auto answer = aws.PostJson(kKuraAdmin, "/_kura/admin/NbdExports", {{"InstanceId", instance_id}});
+    if (!answer.ok()) return base::UnavailableError("NbdExports: " + answer.error().ToString());
+    for (const auto& e : answer->value("Exports", nlohmann::json::array())) {
+      // The Unix socket: the tool runs beside kura serve; no PSK needs handling.
+      if (e.value("VolumeId", "") == volume_id) return NbdSha256(e.value("Uri", ""));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return base::UnavailableError(volume_id + " is not an NBD export of " + instance_id);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace kura::tools

@@ -1,0 +1,271 @@
+"""`kura encrypt` against a real `kura serve`: an instance with an unencrypted
+boot volume and an unencrypted gp3 data volume (custom IOPS, throughput and
+tags) holding known data written through the block device, an Elastic IP and
+a classic load balancer. --method snapshot encrypts both in place (data read
+back, settings, tags, DeleteOnTermination and the instance id kept, content
+verified through NBD); --method image launches an encrypted replacement that
+gets the Elastic IP and the load balancer membership; runs killed with
+SIGKILL at several steps (KURA_ENCRYPT_TEST_CRASH) resume and finish without
+creating anything twice; rollback returns the original state; cleanup
+deletes what was kept; a user missing kms:CreateGrant is stopped by `plan`
+before anything changes, with the permission named."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+
+from ec2_support import ZONE, allow, create_user, instance, make_ami, read_volume, run_instance, wait, wait_for, write_volume
+
+MIB = 1 << 20
+BOOT_DATA = b"kura boot sector " * 241
+DATA_AT = {0: b"first block of the data volume " * 100, 300 * MIB: os.urandom(64 * 1024)}
+DATA_TAGS = {"Name": "db-data", "team": "storage"}
+
+
+def run_encrypt(server, *args, keys=None, env=None, journal_dir=None):
+    """`kura encrypt ARGS` with only the given credentials; (code, stdout, stderr)."""
+    key_id, secret = keys or (server.access_key_id, server.secret_access_key)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("KURA_ENCRYPT")}
+    full_env.update({"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1",
+                     "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                     "HOME": tempfile.gettempdir()})
+    full_env.update(env or {})
+    command = [server.binary, "encrypt", *args, "--endpoint-url", server.endpoint]
+    if journal_dir:
+        command += ["--journal-dir", journal_dir]
+    done = subprocess.run(command, env=full_env, capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout, done.stderr
+
+
+def customer_key(server):
+    return server.boto3("kms").create_key(Description="encrypt tests")["KeyMetadata"]["Arn"]
+
+
+def tags_of(item):
+    return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+
+
+def setup_instance(server, name, load_balancer=None):
+    """A running instance: boot /dev/xvda (DeleteOnTermination true) and a gp3 data volume at /dev/sdf
+    (DeleteOnTermination false, 4000 IOPS, 250 MiB/s, tags), both unencrypted, both holding known data."""
+    ec2 = server.boto3("ec2")
+    image, _ = make_ami(ec2, f"{name}-{os.urandom(3).hex()}", encrypted=False)
+    iid = run_instance(ec2, image)
+    data = ec2.create_volume(AvailabilityZone=ZONE, Size=8, VolumeType="gp3", Iops=4000, Throughput=250,
+                             Encrypted=False,
+                             TagSpecifications=[{"ResourceType": "volume",
+                                                 "Tags": [{"Key": k, "Value": v} for k, v in DATA_TAGS.items()]}])
+    data = data["VolumeId"]
+    wait(ec2, "volume_available", VolumeIds=[data])
+    ec2.attach_volume(VolumeId=data, InstanceId=iid, Device="/dev/sdf")
+    assert wait_for(lambda: volume(ec2, data)["Attachments"][0]["State"] == "attached")
+    boot = devices(ec2, iid)["/dev/xvda"]["VolumeId"]
+    write_volume(server, iid, boot, 0, BOOT_DATA)
+    for offset, chunk in DATA_AT.items():
+        write_volume(server, iid, data, offset, chunk)
+    if load_balancer:
+        elb = server.boto3("elb")
+        elb.create_load_balancer(LoadBalancerName=load_balancer, AvailabilityZones=[ZONE],
+                                 Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
+        elb.register_instances_with_load_balancer(LoadBalancerName=load_balancer, Instances=[{"InstanceId": iid}])
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=allocation, InstanceId=iid)
+    return iid, boot, data, allocation
+
+
+def devices(ec2, iid):
+    return {m["DeviceName"]: m["Ebs"] for m in instance(ec2, iid)["BlockDeviceMappings"]}
+
+
+def volume(ec2, vid):
+    return ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]
+
+
+def assert_data(server, iid, boot, data):
+    assert read_volume(server, iid, boot, 0, len(BOOT_DATA)) == BOOT_DATA
+    for offset, chunk in DATA_AT.items():
+        assert read_volume(server, iid, data, offset, len(chunk)) == chunk
+
+
+def assert_encrypted_in_place(server, iid, old_boot, old_data, key):
+    """The instance runs with new encrypted volumes at the same devices, same settings, same data."""
+    ec2 = server.boto3("ec2")
+    assert instance(ec2, iid)["State"]["Name"] == "running"
+    now = devices(ec2, iid)
+    boot, data = now["/dev/xvda"]["VolumeId"], now["/dev/sdf"]["VolumeId"]
+    assert boot != old_boot and data != old_data
+    assert now["/dev/xvda"]["DeleteOnTermination"] is True
+    assert now["/dev/sdf"]["DeleteOnTermination"] is False
+    new_data, was_data = volume(ec2, data), volume(ec2, old_data)
+    for v in (volume(ec2, boot), new_data):
+        assert v["Encrypted"] is True and v["KmsKeyId"] == key
+    for field in ("VolumeType", "Size", "Iops", "Throughput", "AvailabilityZone"):
+        assert new_data[field] == was_data[field], field
+    assert new_data["Iops"] == 4000 and new_data["Throughput"] == 250
+    assert tags_of(new_data) == DATA_TAGS
+    assert_data(server, iid, boot, data)
+    return boot, data
+
+
+def test_plan_stops_a_user_missing_a_kms_permission_before_anything_changes(ec2_server):
+    server = ec2_server
+    ec2 = server.boto3("ec2")
+    iid, boot, data, _ = setup_instance(server, "plan")
+    key = customer_key(server)
+    keys = create_user(server, "no-grant", allow("ec2:*", "elasticloadbalancing:*", "kms:DescribeKey",
+                                                 "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt",
+                                                 "kms:ReEncrypt*"))
+    snapshots_before = len(ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"])
+    volumes_before = len(ec2.describe_volumes()["Volumes"])
+    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+
+    code, out, err = run_encrypt(server, "plan", "--instance-ids", iid, "--kms-key-id", key, keys=keys,
+                                 journal_dir=journal_dir)
+    assert code == 1, (out, err)
+    assert "missing permissions: kms:CreateGrant" in out, out
+    assert "kms:CreateGrant" in err
+    # The plan itself: steps, downtime, KMS requests and their price.
+    assert "StopInstance" in out and "instance-stopped" in out and "CopySnapshot " + data in out
+    assert "$0.03 per 10,000 requests" in out
+    # `run` refuses as well, and nothing changed.
+    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes", keys=keys,
+                                 journal_dir=journal_dir)
+    assert code == 1 and "kms:CreateGrant" in out, (out, err)
+    assert len(ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]) == snapshots_before
+    assert len(ec2.describe_volumes()["Volumes"]) == volumes_before
+    assert devices(ec2, iid)["/dev/sdf"]["VolumeId"] == data
+    assert instance(ec2, iid)["State"]["Name"] == "running"
+    assert os.listdir(journal_dir) == []
+
+    # With the permission, the JSON plan is clean; alias/aws/ebs draws the sharing warning.
+    code, out, err = run_encrypt(server, "plan", "--instance-ids", iid, "--output", "json", journal_dir=journal_dir)
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["MissingPermissions"] == []
+    assert plan["Key"]["KeyManager"] == "AWS"
+    assert any("can never be shared" in w for w in plan["Warnings"])
+    assert plan["KmsRequests"]["PerVolume"][data]["CreateGrant"] >= 1
+    assert plan["KmsRequests"]["EstimatedCostUsd"] == plan["KmsRequests"]["Total"] * 0.03 / 10000
+
+
+def test_snapshot_method_encrypts_in_place_then_cleanup(ec2_server):
+    server = ec2_server
+    ec2 = server.boto3("ec2")
+    iid, boot, data, allocation = setup_instance(server, "snap")
+    key = customer_key(server)
+    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+
+    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes",
+                                 "--output", "json", journal_dir=journal_dir)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["Run"]["state"] == "completed"
+    verdicts = {v["volume_id"]: v["verification"] for v in record["Run"]["instances"][0]["volumes"]}
+    assert verdicts == {boot: "match", data: "match"}, verdicts
+    new_boot, new_data = assert_encrypted_in_place(server, iid, boot, data, key)
+    assert ec2.describe_addresses(AllocationIds=[allocation])["Addresses"][0]["InstanceId"] == iid
+    # The old volumes and the snapshots stay until cleanup.
+    assert volume(ec2, data)["State"] == "available"
+    kept = [v["source_snapshot_id"] for v in record["Run"]["instances"][0]["volumes"]]
+    kept += [v["encrypted_snapshot_id"] for v in record["Run"]["instances"][0]["volumes"]]
+    assert len(ec2.describe_snapshots(SnapshotIds=kept)["Snapshots"]) == 4
+
+    code, out, err = run_encrypt(server, "cleanup", "--instance-ids", iid, "--yes", journal_dir=journal_dir)
+    assert code == 0, err
+    assert not ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [boot, data]}])["Volumes"]
+    assert not ec2.describe_snapshots(Filters=[{"Name": "snapshot-id", "Values": kept}])["Snapshots"]
+    assert_data(server, iid, new_boot, new_data)
+
+
+def test_runs_killed_at_several_steps_resume_and_create_nothing_twice(ec2_server):
+    server = ec2_server
+    ec2 = server.boto3("ec2")
+    iid, boot, data, _ = setup_instance(server, "crash")
+    key = customer_key(server)
+    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    # Steps: 1-3 boot snapshot/copy/volume, 4-6 data, 7-8 checksums, 9 stop, 10-12 boot swap
+    # (detach, attach, DeleteOnTermination), 13-14 data swap, 15 start, 16-17 verify.
+    for crash in ("2:created", "6:created", "11:started", "14:done"):
+        code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes",
+                                     env={"KURA_ENCRYPT_TEST_CRASH": crash}, journal_dir=journal_dir)
+        assert code == -signal.SIGKILL, (crash, code, out, err)
+    code, out, err = run_encrypt(server, "resume", "--output", "json", journal_dir=journal_dir)
+    assert code == 0, err
+    run = json.loads(out)["Run"]
+    assert run["state"] == "completed"
+    assert {v["verification"] for v in run["instances"][0]["volumes"]} == {"match"}
+    assert_encrypted_in_place(server, iid, boot, data, key)
+    # Exactly one snapshot and one copy per volume, one new volume per volume.
+    tagged = ec2.describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag-key", "Values": ["kura-encrypt-token"]}])
+    mine = [s for s in tagged["Snapshots"] if s.get("VolumeId") in (boot, data) or
+            s["SnapshotId"] in [v["encrypted_snapshot_id"] for v in run["instances"][0]["volumes"]]]
+    assert len(mine) == 4, mine
+    encrypted = [v for v in ec2.describe_volumes()["Volumes"]
+                 if v["Encrypted"] and v.get("KmsKeyId") == key]
+    assert len(encrypted) == 2, encrypted
+
+
+def test_rollback_returns_the_original_volumes_and_state(ec2_server):
+    server = ec2_server
+    ec2 = server.boto3("ec2")
+    iid, boot, data, _ = setup_instance(server, "rollback")
+    key = customer_key(server)
+    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    # Killed with the boot volume swapped, the data volume detached and the instance stopped.
+    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes",
+                                 env={"KURA_ENCRYPT_TEST_CRASH": "14:started"}, journal_dir=journal_dir)
+    assert code == -signal.SIGKILL, (code, out, err)
+    assert instance(ec2, iid)["State"]["Name"] == "stopped"
+
+    code, out, err = run_encrypt(server, "rollback", "--instance-ids", iid, "--yes", "--output", "json",
+                                 journal_dir=journal_dir)
+    assert code == 0, err
+    run = json.loads(out)["Run"]
+    assert run["state"] == "rolled-back"
+    assert instance(ec2, iid)["State"]["Name"] == "running"
+    now = devices(ec2, iid)
+    assert now["/dev/xvda"]["VolumeId"] == boot and now["/dev/xvda"]["DeleteOnTermination"] is True
+    assert now["/dev/sdf"]["VolumeId"] == data and now["/dev/sdf"]["DeleteOnTermination"] is False
+    assert volume(ec2, data)["Encrypted"] is False
+    assert_data(server, iid, boot, data)
+    # A rolled-back run is not resumed; cleanup deletes what it created.
+    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--yes", journal_dir=journal_dir)
+    assert code == 2 and "rolled back" in err, (out, err)
+    created = [v["new_volume_id"] for v in run["instances"][0]["volumes"] if v["new_volume_id"]]
+    assert created
+    code, out, err = run_encrypt(server, "cleanup", "--instance-ids", iid, "--yes", journal_dir=journal_dir)
+    assert code == 0, err
+    assert not ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": created}])["Volumes"]
+    assert_data(server, iid, boot, data)
+
+
+def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
+    server = ec2_server
+    ec2, elb = server.boto3("ec2"), server.boto3("elb")
+    iid, boot, data, allocation = setup_instance(server, "image", load_balancer="web-lb")
+    key = customer_key(server)
+    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+
+    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--method", "image", "--kms-key-id", key,
+                                 "--no-reboot", "--yes", "--output", "json", journal_dir=journal_dir)
+    assert code == 0, err
+    run = json.loads(out)["Run"]["instances"][0]
+    new = run["replacement_instance_id"]
+    assert new and new != iid
+    assert {v["verification"] for v in run["volumes"]} == {"match"}, run["volumes"]
+    assert ec2.describe_addresses(AllocationIds=[allocation])["Addresses"][0]["InstanceId"] == new
+    members = elb.describe_load_balancers(LoadBalancerNames=["web-lb"])["LoadBalancerDescriptions"][0]["Instances"]
+    assert [m["InstanceId"] for m in members] == [new]
+    replacement = instance(ec2, new)
+    assert replacement["InstanceType"] == instance(ec2, iid)["InstanceType"]
+    assert replacement["Placement"]["AvailabilityZone"] == ZONE
+    now = devices(ec2, new)
+    assert set(now) == {"/dev/xvda", "/dev/sdf"}
+    new_data = volume(ec2, now["/dev/sdf"]["VolumeId"])
+    assert new_data["Encrypted"] is True and new_data["KmsKeyId"] == key
+    assert tags_of(new_data) == DATA_TAGS
+    assert new_data["Iops"] == 4000 and new_data["Throughput"] == 250
+    assert_data(server, new, now["/dev/xvda"]["VolumeId"], now["/dev/sdf"]["VolumeId"])
+    # The old instance keeps running: it was not asked to stop.
+    assert instance(ec2, iid)["State"]["Name"] == "running"
