@@ -132,6 +132,8 @@ Ec2Call AssociateAddressCall(const std::string& allocation_id, const std::string
           {{"AllocationId", allocation_id}, {"InstanceId", instance_id}, {"AllowReassociation", "true"}}};
 }
 
-std::string CreatedId(const XmlResponse& response, const char* element) { return ChildText(response.result, element); }
+std::string CreatedId(const XmlResponse& response, const char* path) {
+  return response.result.first_element_by_path(path).child_value();
+}
 
 }  // namespace kura::tools

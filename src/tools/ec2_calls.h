@@ -71,7 +71,8 @@ struct ReplacementSpec {
 Ec2Call RunInstancesCall(const ReplacementSpec& spec);
 Ec2Call AssociateAddressCall(const std::string& allocation_id, const std::string& instance_id);
 
-// The id a create answered with: <snapshotId>, <volumeId>, <imageId>.
-std::string CreatedId(const XmlResponse& response, const char* element);
+// The id a create answered with, by its path under the result: "snapshotId",
+// "volumeId", "imageId", "instancesSet/item/instanceId".
+std::string CreatedId(const XmlResponse& response, const char* path);
 
 }  // namespace kura::tools

@@ -17,45 +17,27 @@ AwsStatus CreatePlainImage(RunContext& ctx, JournalInstance& instance, const std
   if (id.empty()) {
     KURA_AWS_ASSIGN_OR_RETURN(id, FindTaggedImage(ctx.aws(), token));
   }
-  if (id.empty()) {
-    KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, Perform(ctx.aws(), CreateImageCall(instance.instance_id,
-                                                                              ImageName(ctx.journal(), instance),
-                                                                              ctx.journal().no_reboot,
-                                                                              {{kTokenTag, token}})));
-    ctx.CrashPoint("created");
-    id = CreatedId(r, "imageId");
-    KURA_AWS_RETURN_IF_ERROR(ctx.Save());
-  }
+  const Ec2Call call = CreateImageCall(instance.instance_id, ImageName(ctx.journal(), instance),
+                                       ctx.journal().no_reboot, {{kTokenTag, token}});
+  KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, call, "imageId", id));
   KURA_AWS_RETURN_IF_ERROR(WaitImageAvailable(ctx.aws(), id, ctx.progress(), ctx.wait()));
   return Done{};
 }
 
 AwsStatus CopyEncrypted(RunContext& ctx, JournalInstance& instance, const std::string& token) {
   std::string& id = instance.encrypted_image_id;
-  if (id.empty()) {
-    KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r,
-                              Perform(ctx.aws(), CopyImageCall(instance.plain_image_id, ctx.journal().region,
-                                                               ImageName(ctx.journal(), instance) + "-encrypted",
-                                                               ctx.journal().kms_key_id, token)));
-    ctx.CrashPoint("created");
-    id = CreatedId(r, "imageId");
-    KURA_AWS_RETURN_IF_ERROR(ctx.Save());
-  }
+  const Ec2Call call = CopyImageCall(instance.plain_image_id, ctx.journal().region,
+                                     ImageName(ctx.journal(), instance) + "-encrypted", ctx.journal().kms_key_id, token);
+  KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, call, "imageId", id));
   KURA_AWS_RETURN_IF_ERROR(WaitImageAvailable(ctx.aws(), id, ctx.progress(), ctx.wait()));
   return Done{};
 }
 
 AwsStatus Launch(RunContext& ctx, JournalInstance& instance, const std::string& token) {
   std::string& id = instance.replacement_instance_id;
-  if (id.empty()) {
-    ReplacementSpec spec{instance.encrypted_image_id, instance.instance_type, instance.zone, instance.key_name,
-                         instance.subnet_id, instance.security_group_ids, instance.tags, token};
-    KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, Perform(ctx.aws(), RunInstancesCall(spec)));
-    ctx.CrashPoint("created");
-    id = r.result.child("instancesSet").child("item").child_value("instanceId");
-    if (id.empty()) return LocalError("RunInstances answered without an instance id");
-    KURA_AWS_RETURN_IF_ERROR(ctx.Save());
-  }
+  const ReplacementSpec spec{instance.encrypted_image_id, instance.instance_type, instance.zone, instance.key_name,
+                             instance.subnet_id, instance.security_group_ids, instance.tags, token};
+  KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, RunInstancesCall(spec), "instancesSet/item/instanceId", id));
   KURA_AWS_ASSIGN_OR_RETURN(InstanceInfo running, WaitInstance(ctx.aws(), id, "running", ctx.wait()));
   for (const auto& d : running.devices) {
     for (auto& v : instance.volumes) {

@@ -60,8 +60,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddressInfo, allocation_id, publ
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Step, kind, volume_id, status, downtime)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JournalVolume, volume_id, device, delete_on_termination, boot,
                                                 encrypted, zone, volume_type, size_gib, iops, throughput, tags,
-                                                source_snapshot_id, encrypted_snapshot_id, new_volume_id, old_sha256,
-                                                new_sha256, verification)
+                                                origin_snapshot_id, source_snapshot_id, encrypted_snapshot_id,
+                                                new_volume_id, old_sha256, new_sha256, verification)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JournalInstance, instance_id, original_state, instance_type, zone,
                                                 image_id, root_device_name, key_name, subnet_id, security_group_ids,
                                                 tags, volumes, steps, stopped_by_run, plain_image_id,
@@ -152,7 +152,9 @@ base::Status JournalStore::Save(const std::string& path, const Journal& journal)
   KURA_RETURN_IF_ERROR(MakeDirs(dir_));
   const std::string text = JournalToJson(journal).dump(2) + "\n";
   const std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A temp file left by a crash is replaced, not reused: its mode may not be ours.
+  if (::unlink(temp.c_str()) != 0 && errno != ENOENT) return base::ErrnoToStatus(errno, "unlink " + temp);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return base::ErrnoToStatus(errno, "open " + temp);
   size_t done = 0;
   while (done < text.size()) {

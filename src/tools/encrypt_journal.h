@@ -74,6 +74,7 @@ struct JournalVolume {
   std::optional<int64_t> iops;
   std::optional<int64_t> throughput;
   Tags tags;
+  std::string origin_snapshot_id;  // the snapshot it was created from, if any (the permission check's CopySnapshot)
   // Created by the run.
   std::string source_snapshot_id;
   std::string encrypted_snapshot_id;

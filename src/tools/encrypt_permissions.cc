@@ -82,6 +82,9 @@ std::vector<Ec2Call> Ec2CallsOf(const Journal& journal) {
       if (!image && v.encrypted) continue;
       if (!image) {
         add(CreateSnapshotCall(v.volume_id, "kura encrypt", {}));
+        // The run copies a snapshot that does not exist yet; the volume's own origin stands in
+        // (without one AWS may answer MissingParameter: reported as not determined).
+        add(CopySnapshotCall(v.origin_snapshot_id, journal.region, journal.kms_key_id, "kura encrypt", {}));
         NewVolumeSpec spec{v.zone, v.volume_type, v.size_gib, v.iops, v.throughput, "", journal.kms_key_id, {}, ""};
         add(CreateVolumeCall(spec));
         add(DetachVolumeCall(v.volume_id, i.instance_id));

@@ -19,6 +19,7 @@ JournalVolume FromVolume(const VolumeInfo& v, const InstanceDevice& d, const std
   out.iops = v.iops;
   out.throughput = v.throughput;
   out.tags = v.tags;
+  out.origin_snapshot_id = v.snapshot_id;
   return out;
 }
 

@@ -25,6 +25,15 @@ AwsError LocalError(const std::string& message) {
   return e;
 }
 
+AwsStatus CreateOnce(RunContext& ctx, const Ec2Call& call, const char* id_path, std::string& id) {
+  if (!id.empty()) return Done{};
+  KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, Perform(ctx.aws(), call));
+  ctx.CrashPoint("created");
+  id = CreatedId(r, id_path);
+  if (id.empty()) return LocalError(call.action + " answered without " + id_path);
+  return ctx.Save();
+}
+
 RunContext::RunContext(const AwsClient& aws, Journal& journal, const JournalStore& store, std::string path,
                        ProgressReporter& progress)
     : aws_(aws), journal_(journal), store_(store), path_(std::move(path)), progress_(progress) {
@@ -82,11 +91,6 @@ AwsStatus RunJournal(RunContext& ctx) {
 
 namespace {
 
-AwsResult<std::string> FirstTagged(AwsResult<std::vector<std::string>> ids) {
-  if (!ids.ok()) return ids.error();
-  return ids->empty() ? std::string() : ids->front();
-}
-
 QueryParams TokenFilter(const std::string& token) {
   return {{"Owner.1", "self"}, {"Filter.1.Name", std::string("tag:") + kTokenTag}, {"Filter.1.Value.1", token}};
 }
@@ -95,16 +99,12 @@ QueryParams TokenFilter(const std::string& token) {
 
 AwsResult<std::string> FindTaggedSnapshot(const AwsClient& aws, const std::string& token) {
   KURA_AWS_ASSIGN_OR_RETURN(auto all, DescribeSnapshots(aws, TokenFilter(token)));
-  std::vector<std::string> ids;
-  for (const auto& s : all) ids.push_back(s.snapshot_id);
-  return FirstTagged(ids);
+  return all.empty() ? std::string() : all.front().snapshot_id;
 }
 
 AwsResult<std::string> FindTaggedImage(const AwsClient& aws, const std::string& token) {
   KURA_AWS_ASSIGN_OR_RETURN(auto all, DescribeImages(aws, TokenFilter(token)));
-  std::vector<std::string> ids;
-  for (const auto& i : all) ids.push_back(i.image_id);
-  return FirstTagged(ids);
+  return all.empty() ? std::string() : all.front().image_id;
 }
 
 void ChecksumAttached(const AwsClient& aws, const std::string& instance_id, const std::string& volume_id,

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "tools/aws_client.h"
+#include "tools/ec2_calls.h"
 #include "tools/encrypt_journal.h"
 #include "tools/encrypt_progress.h"
 #include "tools/encrypt_waiters.h"
@@ -74,6 +75,11 @@ AwsResult<std::string> FindTaggedImage(const AwsClient& aws, const std::string& 
 void ChecksumAttached(const AwsClient& aws, const std::string& instance_id, const std::string& volume_id,
                       std::string& digest, std::string& why);
 AwsError LocalError(const std::string& message);
+
+// The create every step shares: when `id` is empty, makes `call`, takes the
+// new id from the answer at `id_path` (ec2_calls.h CreatedId) and saves the
+// journal at once; an empty id in the answer is an error.
+AwsStatus CreateOnce(RunContext& ctx, const Ec2Call& call, const char* id_path, std::string& id);
 
 // State changes that look first (encrypt_snapshot_steps.cc; rollback uses them too):
 // detach `volume_id` from `instance_id` unless it is not attached there; attach it

@@ -14,12 +14,7 @@ AwsStatus CreateTaggedSnapshot(RunContext& ctx, const Ec2Call& call, const std::
   if (id.empty()) {
     KURA_AWS_ASSIGN_OR_RETURN(id, FindTaggedSnapshot(ctx.aws(), token));
   }
-  if (id.empty()) {
-    KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, Perform(ctx.aws(), call));
-    ctx.CrashPoint("created");
-    id = CreatedId(r, "snapshotId");
-    KURA_AWS_RETURN_IF_ERROR(ctx.Save());
-  }
+  KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, call, "snapshotId", id));
   KURA_AWS_RETURN_IF_ERROR(WaitSnapshotCompleted(ctx.aws(), id, ctx.progress(), ctx.wait()));
   return Done{};
 }
@@ -100,14 +95,9 @@ AwsStatus RunSnapshotStep(RunContext& ctx, JournalInstance& instance, Step& step
                                 WithToken(v->tags, token)),
           token, v->encrypted_snapshot_id);
     case StepKind::kCreateVolume: {
-      if (v->new_volume_id.empty()) {
-        NewVolumeSpec spec{v->zone, v->volume_type, v->size_gib, v->iops, v->throughput, v->encrypted_snapshot_id,
-                           journal.kms_key_id, v->tags, token};
-        KURA_AWS_ASSIGN_OR_RETURN(XmlResponse r, Perform(ctx.aws(), CreateVolumeCall(spec)));
-        ctx.CrashPoint("created");
-        v->new_volume_id = CreatedId(r, "volumeId");
-        KURA_AWS_RETURN_IF_ERROR(ctx.Save());
-      }
+      NewVolumeSpec spec{v->zone, v->volume_type, v->size_gib, v->iops, v->throughput, v->encrypted_snapshot_id,
+                         journal.kms_key_id, v->tags, token};
+      KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, CreateVolumeCall(spec), "volumeId", v->new_volume_id));
       KURA_AWS_RETURN_IF_ERROR(WaitVolume(ctx.aws(), v->new_volume_id, "available", ctx.wait()));
       return Done{};
     }

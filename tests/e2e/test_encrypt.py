@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import tempfile
+from types import SimpleNamespace
 
 from ec2_support import ZONE, allow, create_user, instance, make_ami, read_volume, run_instance, wait, wait_for, write_volume
 
@@ -72,6 +73,20 @@ def setup_instance(server, name, load_balancer=None):
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
     ec2.associate_address(AllocationId=allocation, InstanceId=iid)
     return iid, boot, data, allocation
+
+
+def scenario(server, name, load_balancer=None):
+    """setup_instance, a customer managed key and a journal directory of its own."""
+    iid, boot, data, allocation = setup_instance(server, name, load_balancer)
+    return SimpleNamespace(ec2=server.boto3("ec2"), iid=iid, boot=boot, data=data, allocation=allocation,
+                           key=customer_key(server), journal=tempfile.mkdtemp(prefix="kura-encrypt-journal-"))
+
+
+def encrypt(server, s, command, *args, env=None):
+    """`kura encrypt COMMAND` on the scenario's instance, key and journal."""
+    if command in ("run", "plan"):
+        args = ("--kms-key-id", s.key) + args
+    return run_encrypt(server, command, "--instance-ids", s.iid, *args, env=env, journal_dir=s.journal)
 
 
 def devices(ec2, iid):
@@ -151,13 +166,10 @@ def test_plan_stops_a_user_missing_a_kms_permission_before_anything_changes(ec2_
 
 def test_snapshot_method_encrypts_in_place_then_cleanup(ec2_server):
     server = ec2_server
-    ec2 = server.boto3("ec2")
-    iid, boot, data, allocation = setup_instance(server, "snap")
-    key = customer_key(server)
-    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    s = scenario(server, "snap")
+    ec2, iid, boot, data, allocation, key = s.ec2, s.iid, s.boot, s.data, s.allocation, s.key
 
-    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes",
-                                 "--output", "json", journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "run", "--yes", "--output", "json")
     assert code == 0, err
     record = json.loads(out)
     assert record["Run"]["state"] == "completed"
@@ -171,7 +183,7 @@ def test_snapshot_method_encrypts_in_place_then_cleanup(ec2_server):
     kept += [v["encrypted_snapshot_id"] for v in record["Run"]["instances"][0]["volumes"]]
     assert len(ec2.describe_snapshots(SnapshotIds=kept)["Snapshots"]) == 4
 
-    code, out, err = run_encrypt(server, "cleanup", "--instance-ids", iid, "--yes", journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "cleanup", "--yes")
     assert code == 0, err
     assert not ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [boot, data]}])["Volumes"]
     assert not ec2.describe_snapshots(Filters=[{"Name": "snapshot-id", "Values": kept}])["Snapshots"]
@@ -180,17 +192,15 @@ def test_snapshot_method_encrypts_in_place_then_cleanup(ec2_server):
 
 def test_runs_killed_at_several_steps_resume_and_create_nothing_twice(ec2_server):
     server = ec2_server
-    ec2 = server.boto3("ec2")
-    iid, boot, data, _ = setup_instance(server, "crash")
-    key = customer_key(server)
-    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    s = scenario(server, "crash")
+    ec2, iid, boot, data, key = s.ec2, s.iid, s.boot, s.data, s.key
     # Steps: 1-3 boot snapshot/copy/volume, 4-6 data, 7-8 checksums, 9 stop, 10-12 boot swap
     # (detach, attach, DeleteOnTermination), 13-14 data swap, 15 start, 16-17 verify.
     for crash in ("2:created", "6:created", "11:started", "14:done"):
-        code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes",
-                                     env={"KURA_ENCRYPT_TEST_CRASH": crash}, journal_dir=journal_dir)
+        code, out, err = encrypt(server, s, "run", "--yes", env={"KURA_ENCRYPT_TEST_CRASH": crash})
         assert code == -signal.SIGKILL, (crash, code, out, err)
-    code, out, err = run_encrypt(server, "resume", "--output", "json", journal_dir=journal_dir)
+    # resume without naming the instances: the region's only unfinished run.
+    code, out, err = run_encrypt(server, "resume", "--output", "json", journal_dir=s.journal)
     assert code == 0, err
     run = json.loads(out)["Run"]
     assert run["state"] == "completed"
@@ -208,18 +218,14 @@ def test_runs_killed_at_several_steps_resume_and_create_nothing_twice(ec2_server
 
 def test_rollback_returns_the_original_volumes_and_state(ec2_server):
     server = ec2_server
-    ec2 = server.boto3("ec2")
-    iid, boot, data, _ = setup_instance(server, "rollback")
-    key = customer_key(server)
-    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    s = scenario(server, "rollback")
+    ec2, iid, boot, data = s.ec2, s.iid, s.boot, s.data
     # Killed with the boot volume swapped, the data volume detached and the instance stopped.
-    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--kms-key-id", key, "--yes",
-                                 env={"KURA_ENCRYPT_TEST_CRASH": "14:started"}, journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "run", "--yes", env={"KURA_ENCRYPT_TEST_CRASH": "14:started"})
     assert code == -signal.SIGKILL, (code, out, err)
     assert instance(ec2, iid)["State"]["Name"] == "stopped"
 
-    code, out, err = run_encrypt(server, "rollback", "--instance-ids", iid, "--yes", "--output", "json",
-                                 journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "rollback", "--yes", "--output", "json")
     assert code == 0, err
     run = json.loads(out)["Run"]
     assert run["state"] == "rolled-back"
@@ -230,11 +236,11 @@ def test_rollback_returns_the_original_volumes_and_state(ec2_server):
     assert volume(ec2, data)["Encrypted"] is False
     assert_data(server, iid, boot, data)
     # A rolled-back run is not resumed; cleanup deletes what it created.
-    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--yes", journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "run", "--yes")
     assert code == 2 and "rolled back" in err, (out, err)
     created = [v["new_volume_id"] for v in run["instances"][0]["volumes"] if v["new_volume_id"]]
     assert created
-    code, out, err = run_encrypt(server, "cleanup", "--instance-ids", iid, "--yes", journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "cleanup", "--yes")
     assert code == 0, err
     assert not ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": created}])["Volumes"]
     assert_data(server, iid, boot, data)
@@ -242,13 +248,10 @@ def test_rollback_returns_the_original_volumes_and_state(ec2_server):
 
 def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
     server = ec2_server
-    ec2, elb = server.boto3("ec2"), server.boto3("elb")
-    iid, boot, data, allocation = setup_instance(server, "image", load_balancer="web-lb")
-    key = customer_key(server)
-    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    s = scenario(server, "image", load_balancer="web-lb")
+    ec2, elb, iid, allocation, key = s.ec2, server.boto3("elb"), s.iid, s.allocation, s.key
 
-    code, out, err = run_encrypt(server, "run", "--instance-ids", iid, "--method", "image", "--kms-key-id", key,
-                                 "--no-reboot", "--yes", "--output", "json", journal_dir=journal_dir)
+    code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes", "--output", "json")
     assert code == 0, err
     run = json.loads(out)["Run"]["instances"][0]
     new = run["replacement_instance_id"]
