@@ -154,9 +154,13 @@ def test_plan_stops_a_user_missing_a_kms_permission_before_anything_changes(ec2_
     assert os.listdir(journal_dir) == []
 
     # With the permission, the JSON plan is clean; alias/aws/ebs draws the sharing warning.
-    code, out, err = run_encrypt(server, "plan", "--instance-ids", iid, "--output", "json", journal_dir=journal_dir)
+    # The instance chosen by tag this time.
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "encrypt-plan", "Value": "yes"}])
+    code, out, err = run_encrypt(server, "plan", "--filters", "Name=tag:encrypt-plan,Values=yes", "--output", "json",
+                                 journal_dir=journal_dir)
     assert code == 0, err
     plan = json.loads(out)
+    assert [i["instance_id"] for i in plan["Plan"]["instances"]] == [iid]
     assert plan["MissingPermissions"] == []
     assert plan["Key"]["KeyManager"] == "AWS"
     assert any("can never be shared" in w for w in plan["Warnings"])
