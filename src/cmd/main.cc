@@ -187,7 +187,13 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("version", "print the version");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // kura encrypt promises 2 for every usage error; CLI11's own codes stay for the rest.
+    return code != 0 && *encrypt_cmd ? 2 : code;
+  }
 
   kura::base::LogLevel level;
   if (!kura::base::ParseLogLevel(log_level, &level)) {

@@ -72,10 +72,17 @@ class EncryptCommand {
   }
 
  private:
-  static Failure Api(const AwsError& e) { return {kExitFailed, e.ToString()}; }
+  // An AWS answer is a failure (1); a local InvalidArgument (a bad option) is a usage error (2).
+  static Failure Api(const AwsError& e) {
+    const bool usage = e.http_status == 0 && e.code.empty() && e.local_code == base::StatusCode::kInvalidArgument;
+    return {usage ? kExitUsage : kExitFailed, e.ToString()};
+  }
   static Failure Usage(const std::string& m) { return {kExitUsage, m}; }
 
   AwsResult<std::vector<InstanceInfo>> Instances() {
+    if (options_.instance_ids.empty() && options_.filters.empty()) {
+      return AwsError::FromStatus(base::InvalidArgumentError("name the instances: --instance-ids or --filters"));
+    }
     QueryParams params;
     for (size_t i = 0; i < options_.instance_ids.size(); ++i) {
       params.emplace_back("InstanceId." + std::to_string(i + 1), options_.instance_ids[i]);
@@ -121,6 +128,10 @@ class EncryptCommand {
       auto volumes = DescribeVolumes(aws_, {{"Filter.1.Name", "attachment.instance-id"},
                                             {"Filter.1.Value.1", instance.instance_id}});
       if (!volumes.ok()) return Api(volumes.error());
+      if (!NeedsEncryption(instance, *volumes)) {
+        skipped_.push_back(instance.instance_id + " has no unencrypted volume: left out");
+        continue;
+      }
       auto planned = PlanInstance(instance, *volumes, plan_options);
       if (!planned.ok()) return Usage(planned.status().message());
       if (j.method == EncryptMethod::kImage) {
@@ -133,11 +144,12 @@ class EncryptCommand {
       }
       j.instances.push_back(std::move(*planned));
     }
+    if (j.instances.empty()) return Usage("nothing to encrypt: every volume of these instances is encrypted");
     return std::nullopt;
   }
 
   std::vector<std::string> Warnings(const Journal& j, const KeyInfo& key) {
-    std::vector<std::string> w;
+    std::vector<std::string> w = skipped_;
     if (key.manager == "AWS") {
       w.push_back("the key is the AWS managed key alias/aws/ebs: snapshots and images encrypted under it can never "
                   "be shared with another account (choose a customer managed key with --kms-key-id)");
@@ -302,6 +314,7 @@ class EncryptCommand {
   std::ostream& out_;
   ProgressReporter progress_;
   JournalStore store_;
+  std::vector<std::string> skipped_;  // instances with nothing to encrypt
 };
 
 }  // namespace

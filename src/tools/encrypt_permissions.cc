@@ -91,6 +91,7 @@ std::vector<Ec2Call> Ec2CallsOf(const Journal& journal) {
         add(AttachVolumeCall(v.volume_id, i.instance_id, v.device));
         add(DeleteOnTerminationCall(i.instance_id, v.device, v.volume_id, v.delete_on_termination));
         add(DeleteVolumeCall(v.volume_id));  // cleanup
+        add(DeleteSnapshotCall(v.origin_snapshot_id));
       }
       if (!v.tags.empty()) add(CreateTagsCall(v.volume_id, v.tags));
     }

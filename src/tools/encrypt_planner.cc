@@ -90,6 +90,13 @@ void PlanImageMethod(JournalInstance& plan, const PlanOptions& options) {
 
 }  // namespace
 
+bool NeedsEncryption(const InstanceInfo& instance, const std::vector<VolumeInfo>& volumes) {
+  return std::any_of(instance.devices.begin(), instance.devices.end(), [&](const InstanceDevice& d) {
+    return std::any_of(volumes.begin(), volumes.end(),
+                       [&](const VolumeInfo& v) { return v.volume_id == d.volume_id && !v.encrypted; });
+  });
+}
+
 base::Result<JournalInstance> PlanInstance(const InstanceInfo& instance, const std::vector<VolumeInfo>& volumes,
                                            const PlanOptions& options) {
   if (instance.state != "running" && instance.state != "stopped") {

@@ -35,6 +35,9 @@ struct PlanOptions {
   bool terminate_old = false;
 };
 
+// Whether `instance` has an unencrypted volume among `volumes` (else there is nothing to do).
+bool NeedsEncryption(const InstanceInfo& instance, const std::vector<VolumeInfo>& volumes);
+
 // `volumes`: the instance's attached volumes (any order; others are ignored).
 // InvalidArgument when the instance is neither running nor stopped, or
 // (snapshot method) has nothing unencrypted to encrypt.
