@@ -115,15 +115,16 @@ Ec2Call CopyImageCall(const std::string& source_image_id, const std::string& reg
 
 Ec2Call RunInstancesCall(const ReplacementSpec& spec) {
   Ec2Call call{"RunInstances",
-               {{"ImageId", spec.image_id}, {"InstanceType", spec.instance_type}, {"MinCount", "1"}, {"MaxCount", "1"},
-                {"Placement.AvailabilityZone", spec.zone}}};
-  if (!spec.key_name.empty()) call.params.emplace_back("KeyName", spec.key_name);
-  if (!spec.subnet_id.empty()) call.params.emplace_back("SubnetId", spec.subnet_id);
-  for (size_t i = 0; i < spec.security_group_ids.size(); ++i) {
-    call.params.emplace_back("SecurityGroupId." + std::to_string(i + 1), spec.security_group_ids[i]);
+               {{"ImageId", spec.image_id}, {"InstanceType", spec.launch.instance_type}, {"MinCount", "1"},
+                {"MaxCount", "1"}, {"Placement.AvailabilityZone", spec.launch.zone}}};
+  const LaunchSettings& l = spec.launch;
+  if (!l.key_name.empty()) call.params.emplace_back("KeyName", l.key_name);
+  if (!l.subnet_id.empty()) call.params.emplace_back("SubnetId", l.subnet_id);
+  for (size_t i = 0; i < l.security_group_ids.size(); ++i) {
+    call.params.emplace_back("SecurityGroupId." + std::to_string(i + 1), l.security_group_ids[i]);
   }
   if (!spec.client_token.empty()) call.params.emplace_back("ClientToken", spec.client_token);
-  AddTagSpecification(call.params, 1, "instance", spec.tags);
+  AddTagSpecification(call.params, 1, "instance", l.tags);
   return call;
 }
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tools/aws_client.h"
-#include "tools/ec2_api.h"
+#include "tools/ec2_instances_api.h"
 
 namespace kura::tools {
 
@@ -60,12 +60,7 @@ Ec2Call CopyImageCall(const std::string& source_image_id, const std::string& reg
 // RunInstances of one instance like an existing one.
 struct ReplacementSpec {
   std::string image_id;
-  std::string instance_type;
-  std::string zone;
-  std::string key_name;
-  std::string subnet_id;
-  std::vector<std::string> security_group_ids;
-  Tags tags;
+  LaunchSettings launch;
   std::string client_token;
 };
 Ec2Call RunInstancesCall(const ReplacementSpec& spec);

@@ -10,20 +10,20 @@ InstanceInfo ReadInstance(const pugi::xml_node& item) {
   InstanceInfo i;
   i.instance_id = ChildText(item, "instanceId");
   i.state = item.child("instanceState").child_value("name");
-  i.instance_type = ChildText(item, "instanceType");
-  i.zone = item.child("placement").child_value("availabilityZone");
+  i.launch.instance_type = ChildText(item, "instanceType");
+  i.launch.zone = item.child("placement").child_value("availabilityZone");
   i.image_id = ChildText(item, "imageId");
-  i.key_name = ChildText(item, "keyName");
-  i.subnet_id = ChildText(item, "subnetId");
+  i.launch.key_name = ChildText(item, "keyName");
+  i.launch.subnet_id = ChildText(item, "subnetId");
   i.root_device_name = ChildText(item, "rootDeviceName");
   i.private_ip = ChildText(item, "privateIpAddress");
-  for (pugi::xml_node g : item.child("groupSet").children("item")) i.security_group_ids.push_back(g.child_value("groupId"));
+  for (pugi::xml_node g : item.child("groupSet").children("item")) i.launch.security_group_ids.push_back(g.child_value("groupId"));
   for (pugi::xml_node m : item.child("blockDeviceMapping").children("item")) {
     pugi::xml_node ebs = m.child("ebs");
     i.devices.push_back({ChildText(m, "deviceName"), ChildText(ebs, "volumeId"), ChildText(ebs, "status"),
                          ChildBool(ebs, "deleteOnTermination").value_or(false)});
   }
-  for (pugi::xml_node tag : item.child("tagSet").children("item")) i.tags[tag.child_value("key")] = tag.child_value("value");
+  for (pugi::xml_node tag : item.child("tagSet").children("item")) i.launch.tags[tag.child_value("key")] = tag.child_value("value");
   return i;
 }
 

@@ -18,19 +18,24 @@ struct InstanceDevice {
   bool delete_on_termination = false;
 };
 
+// What a replacement launched like an instance must have in common with it.
+struct LaunchSettings {
+  std::string instance_type;
+  std::string zone;
+  std::string key_name;
+  std::string subnet_id;
+  std::vector<std::string> security_group_ids;
+  Tags tags;
+};
+
 struct InstanceInfo {
   std::string instance_id;
   std::string state;  // pending, running, stopping, stopped, ...
-  std::string instance_type;
-  std::string zone;
   std::string image_id;
-  std::string key_name;
-  std::string subnet_id;
   std::string root_device_name;
   std::string private_ip;
-  std::vector<std::string> security_group_ids;
+  LaunchSettings launch;
   std::vector<InstanceDevice> devices;
-  Tags tags;
 };
 
 // `params`: "InstanceId.N" and/or "Filter.N.Name"/"Filter.N.Value.M".

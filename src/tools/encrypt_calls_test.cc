@@ -47,7 +47,7 @@ TEST(EncryptCallsTest, DeleteOnTerminationAndDryRunShapes) {
   EXPECT_EQ(Param(dot, "BlockDeviceMapping.1.Ebs.VolumeId"), "vol-1");
   EXPECT_EQ(Param(dot, "BlockDeviceMapping.1.Ebs.DeleteOnTermination"), "true");
   EXPECT_EQ(Param(CopySnapshotCall("snap-1", "us-east-1", "", "d", {}), "Encrypted"), "true");
-  const Ec2Call run = RunInstancesCall({"ami-1", "t3.micro", "us-east-1a", "", "subnet-1", {"sg-1", "sg-2"}, {}, "t"});
+  const Ec2Call run = RunInstancesCall({"ami-1", {"t3.micro", "us-east-1a", "", "subnet-1", {"sg-1", "sg-2"}, {}}, "t"});
   EXPECT_EQ(Param(run, "SecurityGroupId.2"), "sg-2");
   EXPECT_EQ(Param(run, "KeyName"), "<absent>");
   EXPECT_EQ(Param(run, "Placement.AvailabilityZone"), "us-east-1a");

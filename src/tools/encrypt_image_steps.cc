@@ -35,8 +35,7 @@ AwsStatus CopyEncrypted(RunContext& ctx, JournalInstance& instance, const std::s
 
 AwsStatus Launch(RunContext& ctx, JournalInstance& instance, const std::string& token) {
   std::string& id = instance.replacement_instance_id;
-  const ReplacementSpec spec{instance.encrypted_image_id, instance.instance_type, instance.zone, instance.key_name,
-                             instance.subnet_id, instance.security_group_ids, instance.tags, token};
+  const ReplacementSpec spec{instance.encrypted_image_id, instance.launch, token};
   KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, RunInstancesCall(spec), "instancesSet/item/instanceId", id));
   KURA_AWS_ASSIGN_OR_RETURN(InstanceInfo running, WaitInstance(ctx.aws(), id, "running", ctx.wait()));
   for (const auto& d : running.devices) {

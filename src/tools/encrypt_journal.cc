@@ -62,9 +62,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JournalVolume, volume_id, device
                                                 encrypted, zone, volume_type, size_gib, iops, throughput, tags,
                                                 origin_snapshot_id, source_snapshot_id, encrypted_snapshot_id,
                                                 new_volume_id, old_sha256, new_sha256, verification)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JournalInstance, instance_id, original_state, instance_type, zone,
-                                                image_id, root_device_name, key_name, subnet_id, security_group_ids,
-                                                tags, volumes, steps, stopped_by_run, plain_image_id,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LaunchSettings, instance_type, zone, key_name, subnet_id,
+                                                security_group_ids, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JournalInstance, instance_id, original_state, image_id,
+                                                root_device_name, launch, volumes, steps, stopped_by_run, plain_image_id,
                                                 encrypted_image_id, replacement_instance_id, addresses,
                                                 load_balancers)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Journal, run_id, method, region, endpoint_url, kms_key_id,

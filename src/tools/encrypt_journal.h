@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "tools/ec2_api.h"
+#include "tools/ec2_instances_api.h"
 #include "tools/traffic_api.h"
 
 namespace kura::tools {
@@ -89,14 +89,9 @@ struct JournalVolume {
 struct JournalInstance {
   std::string instance_id;
   std::string original_state;  // running or stopped, when the run began
-  std::string instance_type;
-  std::string zone;
   std::string image_id;
   std::string root_device_name;
-  std::string key_name;
-  std::string subnet_id;
-  std::vector<std::string> security_group_ids;
-  Tags tags;
+  LaunchSettings launch;
   std::vector<JournalVolume> volumes;
   std::vector<Step> steps;
   bool stopped_by_run = false;

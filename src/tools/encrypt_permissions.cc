@@ -20,10 +20,6 @@ std::string Detail(const AwsError& e) { return e.code.empty() ? e.message : e.co
 
 void Wipe(std::string& s) { std::fill(s.begin(), s.end(), '\0'); }
 
-ReplacementSpec ReplacementLike(const JournalInstance& i) {
-  return {i.image_id, i.instance_type, i.zone, i.key_name, i.subnet_id, i.security_group_ids, i.tags, ""};
-}
-
 }  // namespace
 
 std::string VerdictName(Verdict verdict) {
@@ -103,7 +99,7 @@ std::vector<Ec2Call> Ec2CallsOf(const Journal& journal) {
     if (journal.method == EncryptMethod::kImage) {
       add(CreateImageCall(i.instance_id, "kura-encrypt-permission-check", true, {}));
       add(CopyImageCall(i.image_id, journal.region, "kura-encrypt-permission-check", journal.kms_key_id, ""));
-      add(RunInstancesCall(ReplacementLike(i)));
+      add(RunInstancesCall({i.image_id, i.launch, ""}));
       add(TerminateInstancesCall(i.instance_id));  // rollback terminates the replacement
       for (const auto& a : i.addresses) add(AssociateAddressCall(a.allocation_id, i.instance_id));
       add(DeregisterImageCall(i.image_id));  // cleanup of the intermediate image

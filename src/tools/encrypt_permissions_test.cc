@@ -86,8 +86,13 @@ class CheckPermissionsTest : public ::testing::Test {
   }
 
   Journal Plan() {
-    InstanceInfo i{"i-1", "running", "t3.micro", "us-east-1a", "ami-1", "", "", "/dev/xvda", "", {},
-                   {{"/dev/xvda", "vol-1", "attached", true}}, {}};
+    InstanceInfo i;
+    i.instance_id = "i-1";
+    i.state = "running";
+    i.image_id = "ami-1";
+    i.root_device_name = "/dev/xvda";
+    i.launch.instance_type = "t3.micro";
+    i.devices = {{"/dev/xvda", "vol-1", "attached", true}};
     VolumeInfo v;
     v.volume_id = "vol-1";
     v.volume_type = "gp3";

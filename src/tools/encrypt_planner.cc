@@ -6,21 +6,14 @@ namespace kura::tools {
 
 namespace {
 
+// What the journal keeps of a volume: every setting its encrypted copy must have.
 JournalVolume FromVolume(const VolumeInfo& v, const InstanceDevice& d, const std::string& root_device) {
-  JournalVolume out;
-  out.volume_id = v.volume_id;
-  out.device = d.device_name;
-  out.delete_on_termination = d.delete_on_termination;
-  out.boot = d.device_name == root_device;
-  out.encrypted = v.encrypted;
-  out.zone = v.availability_zone;
-  out.volume_type = v.volume_type;
-  out.size_gib = v.size_gib;
-  out.iops = v.iops;
-  out.throughput = v.throughput;
-  out.tags = v.tags;
-  out.origin_snapshot_id = v.snapshot_id;
-  return out;
+  return JournalVolume{.volume_id = v.volume_id, .device = d.device_name,
+                       .delete_on_termination = d.delete_on_termination, .boot = d.device_name == root_device,
+                       .encrypted = v.encrypted, .zone = v.availability_zone, .volume_type = v.volume_type,
+                       .size_gib = v.size_gib, .iops = v.iops, .throughput = v.throughput, .tags = v.tags,
+                       .origin_snapshot_id = v.snapshot_id, .source_snapshot_id = {}, .encrypted_snapshot_id = {},
+                       .new_volume_id = {}, .old_sha256 = {}, .new_sha256 = {}, .verification = {}};
 }
 
 void Add(JournalInstance& plan, StepKind kind, const std::string& volume_id, Downtime downtime) {
@@ -103,20 +96,17 @@ base::Result<JournalInstance> PlanInstance(const InstanceInfo& instance, const s
     return base::InvalidArgumentError(instance.instance_id + " is " + instance.state +
                                       ": only running or stopped instances can be encrypted");
   }
-  JournalInstance plan;
-  plan.instance_id = instance.instance_id;
-  plan.original_state = instance.state;
-  plan.instance_type = instance.instance_type;
-  plan.zone = instance.zone;
-  plan.image_id = instance.image_id;
-  plan.root_device_name = instance.root_device_name;
-  plan.key_name = instance.key_name;
-  plan.subnet_id = instance.subnet_id;
-  plan.security_group_ids = instance.security_group_ids;
-  plan.tags = instance.tags;
+  JournalInstance plan{.instance_id = instance.instance_id, .original_state = instance.state,
+                       .image_id = instance.image_id, .root_device_name = instance.root_device_name,
+                       .launch = instance.launch, .volumes = {}, .steps = {}, .stopped_by_run = false,
+                       .plain_image_id = {}, .encrypted_image_id = {}, .replacement_instance_id = {},
+                       .addresses = {}, .load_balancers = {}};
   for (const auto& d : instance.devices) {
-    auto it = std::find_if(volumes.begin(), volumes.end(), [&](const VolumeInfo& v) { return v.volume_id == d.volume_id; });
-    if (it == volumes.end()) return base::InvalidArgumentError("volume " + d.volume_id + " of " + instance.instance_id + " was not described");
+    auto it = std::find_if(volumes.begin(), volumes.end(),
+                           [&](const VolumeInfo& v) { return v.volume_id == d.volume_id; });
+    if (it == volumes.end()) {
+      return base::InvalidArgumentError("volume " + d.volume_id + " of " + instance.instance_id + " was not described");
+    }
     plan.volumes.push_back(FromVolume(*it, d, instance.root_device_name));
   }
   const bool any_unencrypted =

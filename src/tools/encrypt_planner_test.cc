@@ -15,8 +15,8 @@ InstanceInfo Instance(const std::string& state = "running") {
   InstanceInfo i;
   i.instance_id = "i-1";
   i.state = state;
-  i.instance_type = "t3.micro";
-  i.zone = "us-east-1a";
+  i.launch.instance_type = "t3.micro";
+  i.launch.zone = "us-east-1a";
   i.root_device_name = "/dev/xvda";
   i.devices = {{"/dev/xvda", "vol-boot", "attached", true}, {"/dev/sdf", "vol-data", "attached", false}};
   return i;

@@ -44,7 +44,7 @@ std::string RenderPlanText(const PlanView& plan) {
   out << "kura encrypt plan: method " << MethodName(j.method) << ", region " << j.region << ", key " << plan.key.arn
       << " (" << (plan.key.manager == "AWS" ? "AWS managed" : "customer managed") << ", " << plan.key.state << ")\n";
   for (const auto& i : j.instances) {
-    out << "\ninstance " << i.instance_id << " (" << i.original_state << ", " << i.instance_type << ", " << i.zone
+    out << "\ninstance " << i.instance_id << " (" << i.original_state << ", " << i.launch.instance_type << ", " << i.launch.zone
         << ")\n  volumes:\n";
     for (const auto& v : i.volumes) out << "    " << VolumeText(v) << "\n";
     for (const auto& a : i.addresses) out << "  Elastic IP " << a.public_ip << " (" << a.allocation_id << ")\n";
