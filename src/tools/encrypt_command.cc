@@ -260,7 +260,9 @@ class EncryptCommand {
         return resume_only || !options_.cleanup ? Finish(j, path, Done{}) : CleanupJournal(j, path);
       }
       if (j.state == kRunRolledBack) return Usage("the run in " + path + " was rolled back: cleanup first");
-      progress_.Line("resuming run " + j.run_id + " from " + path);
+      // The journal's plan and options rule; this command's --method, --kms-key-id, ... do not.
+      progress_.Line("resuming run " + j.run_id + " (" + MethodName(j.method) + ", key " + j.kms_key_id + ") from " +
+                     path);
     } else if (existing.ok() || existing.status().code() == base::StatusCode::kNotFound) {
       if (resume_only) return Usage("no unfinished run in " + path);
       PlanView view;

@@ -1,5 +1,7 @@
 #include "tools/traffic_api.h"
 
+#include <algorithm>
+
 #include "tools/pagination.h"
 
 namespace kura::tools {
@@ -44,6 +46,8 @@ AwsStatus RegisterWithLoadBalancer(const AwsClient& aws, const std::string& name
 }
 
 AwsStatus DeregisterFromLoadBalancer(const AwsClient& aws, const std::string& name, const std::string& instance_id) {
+  KURA_AWS_ASSIGN_OR_RETURN(auto members_of, LoadBalancersOf(aws, instance_id));
+  if (std::find(members_of.begin(), members_of.end(), name) == members_of.end()) return Done{};
   return Membership(aws, "DeregisterInstancesFromLoadBalancer", name, instance_id);
 }
 

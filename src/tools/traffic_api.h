@@ -24,6 +24,9 @@ AwsResult<std::vector<AddressInfo>> AddressesOf(const AwsClient& aws, const std:
 // The names of the classic load balancers `instance_id` is registered with.
 AwsResult<std::vector<std::string>> LoadBalancersOf(const AwsClient& aws, const std::string& instance_id);
 AwsStatus RegisterWithLoadBalancer(const AwsClient& aws, const std::string& name, const std::string& instance_id);
+// Registering twice is harmless; deregistering a non-member is an error
+// (InvalidInstance), so this looks first: a resumed or rolled-back step may
+// find the instance already gone from the load balancer.
 AwsStatus DeregisterFromLoadBalancer(const AwsClient& aws, const std::string& name, const std::string& instance_id);
 
 }  // namespace kura::tools

@@ -269,6 +269,7 @@ def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
     assert replacement["Placement"]["AvailabilityZone"] == ZONE
     now = devices(ec2, new)
     assert set(now) == {"/dev/xvda", "/dev/sdf"}
+    assert now["/dev/xvda"]["DeleteOnTermination"] is True and now["/dev/sdf"]["DeleteOnTermination"] is False
     new_data = volume(ec2, now["/dev/sdf"]["VolumeId"])
     assert new_data["Encrypted"] is True and new_data["KmsKeyId"] == key
     assert tags_of(new_data) == DATA_TAGS
@@ -276,3 +277,31 @@ def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
     assert_data(server, new, now["/dev/xvda"]["VolumeId"], now["/dev/sdf"]["VolumeId"])
     # The old instance keeps running: it was not asked to stop.
     assert instance(ec2, iid)["State"]["Name"] == "running"
+
+
+def test_image_method_rollback_moves_traffic_back_and_terminates_the_replacement(ec2_server):
+    server = ec2_server
+    s = scenario(server, "image-rollback", load_balancer="api-lb")
+    ec2, elb = s.ec2, server.boto3("elb")
+    # Steps: 1 CreateImage, 2 CopyImage, 3 LaunchReplacement, 4 TagReplacementVolumes, 5 MoveElasticIps,
+    # 6 MoveLoadBalancers, 7-8 Verify. Killed right after the Elastic IP moved.
+    code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes",
+                             env={"KURA_ENCRYPT_TEST_CRASH": "5:done"})
+    assert code == -signal.SIGKILL, (code, out, err)
+    journal = json.load(open(os.path.join(s.journal, os.listdir(s.journal)[0])))
+    new = journal["instances"][0]["replacement_instance_id"]
+    assert ec2.describe_addresses(AllocationIds=[s.allocation])["Addresses"][0]["InstanceId"] == new
+
+    code, out, err = encrypt(server, s, "rollback", "--yes")
+    assert code == 0, (err, s.iid, new)
+    assert ec2.describe_addresses(AllocationIds=[s.allocation])["Addresses"][0]["InstanceId"] == s.iid
+    members = elb.describe_load_balancers(LoadBalancerNames=["api-lb"])["LoadBalancerDescriptions"][0]["Instances"]
+    assert [m["InstanceId"] for m in members] == [s.iid]
+    assert wait_for(lambda: instance(ec2, new)["State"]["Name"] == "terminated", timeout=60)
+    assert instance(ec2, s.iid)["State"]["Name"] == "running"
+    assert_data(server, s.iid, s.boot, s.data)
+    # cleanup deregisters both images the run made.
+    images = [journal["instances"][0]["plain_image_id"], journal["instances"][0]["encrypted_image_id"]]
+    code, out, err = encrypt(server, s, "cleanup", "--yes")
+    assert code == 0, (out, err)
+    assert not ec2.describe_images(Filters=[{"Name": "image-id", "Values": images}])["Images"]
