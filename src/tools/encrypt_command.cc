@@ -182,6 +182,11 @@ class EncryptCommand {
     view.kms = EstimateKmsRequests(j.instances, j.method);
     view.permissions = CheckPermissions(aws_, j, *key, caller->arn);
     view.warnings = Warnings(j, *key);
+    auto existing = store_.Load(store_.PathFor(aws_.region(), IdsOf(*instances)));
+    if (existing.ok() && (existing->state == kRunInProgress || existing->state == kRunFailed)) {
+      view.warnings.push_back("an unfinished run " + existing->run_id + " exists for these instances: `run` or "
+                              "`resume` continues it (this plan is for a new run)");
+    }
     return std::nullopt;
   }
 
@@ -232,6 +237,14 @@ class EncryptCommand {
     return std::nullopt;
   }
 
+  // Keeps other `kura encrypt` processes off the journal until this one exits.
+  std::optional<Failure> Hold(const std::string& path) {
+    auto lock = store_.Lock(path);
+    if (!lock.ok()) return Usage(lock.status().message());
+    lock_.emplace(std::move(*lock));
+    return std::nullopt;
+  }
+
   std::optional<Failure> Finish(const Journal& j, const std::string& path, AwsStatus done) {
     if (options_.output == "json") {
       out_ << RenderRunJson(j, path).dump(2) << "\n";
@@ -252,6 +265,7 @@ class EncryptCommand {
   std::optional<Failure> Execute(bool resume_only) {
     std::string path;
     if (auto f = Locate(resume_only, path)) return f;
+    if (auto f = Hold(path)) return f;
     auto existing = store_.Load(path);
     Journal j;
     if (existing.ok() && existing->state != kRunCleanedUp) {
@@ -288,6 +302,7 @@ class EncryptCommand {
 
   std::optional<Failure> Existing(Journal& j, std::string& path) {
     if (auto f = Locate(true, path)) return f;
+    if (auto f = Hold(path)) return f;
     auto loaded = store_.Load(path);
     if (!loaded.ok()) return Usage(loaded.status().message());
     j = std::move(*loaded);
@@ -317,6 +332,7 @@ class EncryptCommand {
   ProgressReporter progress_;
   JournalStore store_;
   std::vector<std::string> skipped_;  // instances with nothing to encrypt
+  std::optional<JournalLock> lock_;
 };
 
 }  // namespace

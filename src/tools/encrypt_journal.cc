@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,6 +189,24 @@ base::Result<Journal> JournalStore::Load(const std::string& path) const {
   auto journal = JournalFromJson(doc);
   if (!journal.ok()) return base::Status(journal.status().code(), path + ": " + journal.status().message());
   return journal;
+}
+
+JournalLock::~JournalLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+base::Result<JournalLock> JournalStore::Lock(const std::string& path) const {
+  KURA_RETURN_IF_ERROR(MakeDirs(dir_));
+  const std::string lock = path + ".lock";
+  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return base::ErrnoToStatus(errno, "open " + lock);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    if (saved == EWOULDBLOCK) return base::FailedPreconditionError("another kura encrypt is working on " + path);
+    return base::ErrnoToStatus(saved, "flock " + lock);
+  }
+  return JournalLock(fd);
 }
 
 std::vector<std::string> JournalStore::List(const std::string& region) const {

@@ -9,13 +9,15 @@
 // Idempotency tokens are derived from the run id and the step (DerivedToken),
 // so a create re-sent after a crash carries the same token as the first.
 // Thread-safety: plain values; JournalStore functions are safe from any
-// thread, but one run owns its file (concurrent runs on one journal are not
-// detected).
+// thread. One process at a time works on a journal: JournalLock (flock on
+// <journal>.lock, released by the kernel even on kill -9) keeps a second
+// `kura encrypt` off it.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -142,6 +144,19 @@ std::string DerivedToken(const Journal& journal, StepKind step, const std::strin
 Step* ResumePoint(JournalInstance& instance);
 JournalVolume* FindVolume(JournalInstance& instance, const std::string& volume_id);
 
+// An exclusive hold on one journal; released when destroyed.
+class JournalLock {
+ public:
+  JournalLock(JournalLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  JournalLock& operator=(JournalLock&&) = delete;
+  ~JournalLock();
+
+ private:
+  friend class JournalStore;
+  explicit JournalLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 // Journals on disk, one per run: <dir>/<region>-<instance ids joined by '_'>.json,
 // so `run` or `resume` with the same instances finds the run again.
 class JournalStore {
@@ -156,6 +171,8 @@ class JournalStore {
   base::Status Save(const std::string& path, const Journal& journal) const;
   // NotFound when there is no such file; DataLoss when it does not parse.
   base::Result<Journal> Load(const std::string& path) const;
+  // FailedPrecondition when another process holds it.
+  base::Result<JournalLock> Lock(const std::string& path) const;
   // The journals in the directory for `region`, whatever their state.
   std::vector<std::string> List(const std::string& region) const;
 

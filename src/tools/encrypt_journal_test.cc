@@ -113,6 +113,18 @@ TEST(EncryptJournalTest, TokensAreStablePerRunStepAndSubject) {
   EXPECT_NE(t, DerivedToken(other, StepKind::kCreateVolume, "vol-1"));
 }
 
+TEST(EncryptJournalTest, OneProcessAtATimeHoldsAJournal) {
+  JournalStore store(TempDir());
+  const std::string path = store.PathFor("us-east-1", {"i-1"});
+  {
+    auto held = store.Lock(path);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    auto again = store.Lock(path);  // another open file description: as another process would
+    EXPECT_EQ(again.status().code(), base::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_TRUE(store.Lock(path).ok());  // released with the holder
+}
+
 TEST(EncryptJournalTest, OneFilePerRegionAndInstanceSet) {
   const std::string dir = TempDir();
   JournalStore store(dir);

@@ -9,6 +9,7 @@ SIGKILL at several steps (KURA_ENCRYPT_TEST_CRASH) resume and finish without
 creating anything twice; rollback returns the original state; cleanup
 deletes what was kept; a user missing kms:CreateGrant is stopped by `plan`
 before anything changes, with the permission named."""
+import fcntl
 import json
 import os
 import signal
@@ -47,7 +48,7 @@ def tags_of(item):
     return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
 
 
-def setup_instance(server, name, load_balancer=None):
+def setup_instance(server, name, load_balancer=None, address=False):
     """A running instance: boot /dev/xvda (DeleteOnTermination true) and a gp3 data volume at /dev/sdf
     (DeleteOnTermination false, 4000 IOPS, 250 MiB/s, tags), both unencrypted, both holding known data."""
     ec2 = server.boto3("ec2")
@@ -70,14 +71,16 @@ def setup_instance(server, name, load_balancer=None):
         elb.create_load_balancer(LoadBalancerName=load_balancer, AvailabilityZones=[ZONE],
                                  Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
         elb.register_instances_with_load_balancer(LoadBalancerName=load_balancer, Instances=[{"InstanceId": iid}])
-    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
-    ec2.associate_address(AllocationId=allocation, InstanceId=iid)
+    allocation = None
+    if address:  # an account has 5 Elastic IPs: only the scenarios that move one get one
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ec2.associate_address(AllocationId=allocation, InstanceId=iid)
     return iid, boot, data, allocation
 
 
-def scenario(server, name, load_balancer=None):
+def scenario(server, name, load_balancer=None, address=False):
     """setup_instance, a customer managed key and a journal directory of its own."""
-    iid, boot, data, allocation = setup_instance(server, name, load_balancer)
+    iid, boot, data, allocation = setup_instance(server, name, load_balancer, address)
     return SimpleNamespace(ec2=server.boto3("ec2"), iid=iid, boot=boot, data=data, allocation=allocation,
                            key=customer_key(server), journal=tempfile.mkdtemp(prefix="kura-encrypt-journal-"))
 
@@ -151,7 +154,7 @@ def test_plan_stops_a_user_missing_a_kms_permission_before_anything_changes(ec2_
     assert len(ec2.describe_volumes()["Volumes"]) == volumes_before
     assert devices(ec2, iid)["/dev/sdf"]["VolumeId"] == data
     assert instance(ec2, iid)["State"]["Name"] == "running"
-    assert os.listdir(journal_dir) == []
+    assert [f for f in os.listdir(journal_dir) if f.endswith(".json")] == []  # no run began
 
     # With the permission, the JSON plan is clean; alias/aws/ebs draws the sharing warning.
     # The instance chosen by tag this time.
@@ -170,7 +173,7 @@ def test_plan_stops_a_user_missing_a_kms_permission_before_anything_changes(ec2_
 
 def test_snapshot_method_encrypts_in_place_then_cleanup(ec2_server):
     server = ec2_server
-    s = scenario(server, "snap")
+    s = scenario(server, "snap", address=True)
     ec2, iid, boot, data, allocation, key = s.ec2, s.iid, s.boot, s.data, s.allocation, s.key
 
     code, out, err = encrypt(server, s, "run", "--yes", "--output", "json")
@@ -203,6 +206,12 @@ def test_runs_killed_at_several_steps_resume_and_create_nothing_twice(ec2_server
     for crash in ("2:created", "6:created", "11:started", "14:done"):
         code, out, err = encrypt(server, s, "run", "--yes", env={"KURA_ENCRYPT_TEST_CRASH": crash})
         assert code == -signal.SIGKILL, (crash, code, out, err)
+    # While another process holds the journal, nobody else works on it.
+    journal_path = os.path.join(s.journal, f"us-east-1-{iid}.json")
+    with open(journal_path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code, out, err = encrypt(server, s, "resume")
+        assert code == 2 and "another kura encrypt" in err, (code, err)
     # resume without naming the instances: the region's only unfinished run.
     code, out, err = run_encrypt(server, "resume", "--output", "json", journal_dir=s.journal)
     assert code == 0, err
@@ -252,7 +261,7 @@ def test_rollback_returns_the_original_volumes_and_state(ec2_server):
 
 def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
     server = ec2_server
-    s = scenario(server, "image", load_balancer="web-lb")
+    s = scenario(server, "image", load_balancer="web-lb", address=True)
     ec2, elb, iid, allocation, key = s.ec2, server.boto3("elb"), s.iid, s.allocation, s.key
 
     code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes", "--output", "json")
@@ -281,14 +290,15 @@ def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
 
 def test_image_method_rollback_moves_traffic_back_and_terminates_the_replacement(ec2_server):
     server = ec2_server
-    s = scenario(server, "image-rollback", load_balancer="api-lb")
+    s = scenario(server, "image-rollback", load_balancer="api-lb", address=True)
     ec2, elb = s.ec2, server.boto3("elb")
     # Steps: 1 CreateImage, 2 CopyImage, 3 LaunchReplacement, 4 TagReplacementVolumes, 5 MoveElasticIps,
     # 6 MoveLoadBalancers, 7-8 Verify. Killed right after the Elastic IP moved.
     code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes",
                              env={"KURA_ENCRYPT_TEST_CRASH": "5:done"})
     assert code == -signal.SIGKILL, (code, out, err)
-    journal = json.load(open(os.path.join(s.journal, os.listdir(s.journal)[0])))
+    with open(os.path.join(s.journal, f"us-east-1-{s.iid}.json")) as f:
+        journal = json.load(f)
     new = journal["instances"][0]["replacement_instance_id"]
     assert ec2.describe_addresses(AllocationIds=[s.allocation])["Addresses"][0]["InstanceId"] == new
 
