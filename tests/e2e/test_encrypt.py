@@ -8,7 +8,8 @@ gets the Elastic IP and the load balancer membership; runs killed with
 SIGKILL at several steps (KURA_ENCRYPT_TEST_CRASH) resume and finish without
 creating anything twice; rollback returns the original state; cleanup
 deletes what was kept; a user missing kms:CreateGrant is stopped by `plan`
-before anything changes, with the permission named."""
+before anything changes, with the permission named. Also the server's
+ModifyInstanceAttribute (DeleteOnTermination), which the swap relies on."""
 import fcntl
 import json
 import os
@@ -17,7 +18,8 @@ import subprocess
 import tempfile
 from types import SimpleNamespace
 
-from ec2_support import ZONE, allow, create_user, instance, make_ami, read_volume, run_instance, wait, wait_for, write_volume
+from ec2_support import (ZONE, allow, create_user, error_code, instance, make_ami, read_volume, run_instance, wait,
+                         wait_for, write_volume)
 
 MIB = 1 << 20
 BOOT_DATA = b"kura boot sector " * 241
@@ -315,3 +317,23 @@ def test_image_method_rollback_moves_traffic_back_and_terminates_the_replacement
     code, out, err = encrypt(server, s, "cleanup", "--yes")
     assert code == 0, (out, err)
     assert not ec2.describe_images(Filters=[{"Name": "image-id", "Values": images}])["Images"]
+
+
+def test_modify_instance_attribute_delete_on_termination_with_boto3(ec2_server):
+    """The server operation kura encrypt relies on, as boto3 sends it."""
+    ec2 = ec2_server.boto3("ec2")
+    image, _ = make_ami(ec2, f"dot-{os.urandom(3).hex()}")
+    iid = run_instance(ec2, image)
+    mapping = [{"DeviceName": "/dev/xvda", "Ebs": {"DeleteOnTermination": False}}]
+    assert error_code(ec2.modify_instance_attribute, InstanceId=iid, BlockDeviceMappings=mapping,
+                      DryRun=True) == "DryRunOperation"
+    assert devices(ec2, iid)["/dev/xvda"]["DeleteOnTermination"] is True
+    ec2.modify_instance_attribute(InstanceId=iid, BlockDeviceMappings=mapping)
+    assert devices(ec2, iid)["/dev/xvda"]["DeleteOnTermination"] is False
+    root = devices(ec2, iid)["/dev/xvda"]["VolumeId"]
+    assert volume(ec2, root)["Attachments"][0]["DeleteOnTermination"] is False
+    assert error_code(ec2.modify_instance_attribute, InstanceId=iid,
+                      InstanceType={"Value": "t3.large"}) == "UnsupportedOperation"
+    ec2.terminate_instances(InstanceIds=[iid])
+    wait(ec2, "instance_terminated", InstanceIds=[iid])
+    assert volume(ec2, root)["State"] == "available"  # kept, as the flag now says
