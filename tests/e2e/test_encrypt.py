@@ -295,13 +295,18 @@ def test_image_method_rollback_moves_traffic_back_and_terminates_the_replacement
     s = scenario(server, "image-rollback", load_balancer="api-lb", address=True)
     ec2, elb = s.ec2, server.boto3("elb")
     # Steps: 1 CreateImage, 2 CopyImage, 3 LaunchReplacement, 4 TagReplacementVolumes, 5 MoveElasticIps,
-    # 6 MoveLoadBalancers, 7-8 Verify. Killed right after the Elastic IP moved.
-    code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes",
-                             env={"KURA_ENCRYPT_TEST_CRASH": "5:done"})
-    assert code == -signal.SIGKILL, (code, out, err)
+    # 6 MoveLoadBalancers, 7-8 Verify. Killed once as RunInstances answered (its ClientToken must
+    # bring back the same replacement), then right after the Elastic IP moved.
+    for crash in ("3:created", "5:done"):
+        code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes",
+                                 env={"KURA_ENCRYPT_TEST_CRASH": crash})
+        assert code == -signal.SIGKILL, (crash, code, out, err)
     with open(os.path.join(s.journal, f"us-east-1-{s.iid}.json")) as f:
         journal = json.load(f)
     new = journal["instances"][0]["replacement_instance_id"]
+    launched = ec2.describe_instances(Filters=[{"Name": "image-id",
+                                                "Values": [journal["instances"][0]["encrypted_image_id"]]}])
+    assert [i["InstanceId"] for r in launched["Reservations"] for i in r["Instances"]] == [new]
     assert ec2.describe_addresses(AllocationIds=[s.allocation])["Addresses"][0]["InstanceId"] == new
 
     code, out, err = encrypt(server, s, "rollback", "--yes")
