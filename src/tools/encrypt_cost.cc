@@ -20,16 +20,13 @@ void Add(Counts& counts, std::initializer_list<const char*> ops) {
 Counts ForVolume(const JournalInstance& instance, const JournalVolume& v, EncryptMethod method) {
   Counts c;
   const bool running = instance.original_state == "running";
-  if (method == EncryptMethod::kSnapshot) {
-    if (v.encrypted) return c;  // kept as it is
-    Add(c, {"DescribeKey", "CreateGrant", "GenerateDataKeyWithoutPlaintext", "Decrypt"});  // CopySnapshot
-    Add(c, {"DescribeKey", "GenerateDataKeyWithoutPlaintext"});                          // CreateVolume
-    if (running) Add(c, {"CreateGrant", "Decrypt"});  // attach to, or start of, the running instance
-    return c;
-  }
-  // CopyImage re-encrypts every snapshot of the image under the key.
-  Add(c, {"DescribeKey", "CreateGrant", "GenerateDataKeyWithoutPlaintext", v.encrypted ? "ReEncrypt" : "Decrypt"});
-  Add(c, {"DescribeKey", "GenerateDataKeyWithoutPlaintext", "CreateGrant", "Decrypt"});  // RunInstances
+  if (method == EncryptMethod::kSnapshot && v.encrypted) return c;  // kept as it is
+  // The copy (CopySnapshot, or CopyImage for each snapshot of the image).
+  Add(c, {"DescribeKey", "GenerateDataKeyWithoutPlaintext", "Decrypt"});
+  if (v.encrypted) Add(c, {"Decrypt"});  // reading a source under another key
+  Add(c, {"Decrypt"});                   // CreateVolume / RunInstances filling the new volume
+  // The host of a running instance: the swapped volume's attach or start, or the replacement's launch.
+  if (running || method == EncryptMethod::kImage) Add(c, {"CreateGrant", "Decrypt"});
   return c;
 }
 

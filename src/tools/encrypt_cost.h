@@ -1,14 +1,18 @@
 // The KMS requests a `kura encrypt` plan makes and what they cost by AWS's
 // public list price for KMS requests ($0.03 per 10,000, us-east-1; the
 // price of a region may differ and free-tier requests are not deducted).
-// The counts follow AWS's documented EBS flows (which kura reproduces):
-//   CopySnapshot/CopyImage to encrypted: DescribeKey, CreateGrant,
-//     GenerateDataKeyWithoutPlaintext, and Decrypt (ReEncrypt instead when
-//     the source is already encrypted under another key) per volume;
-//   CreateVolume / RunInstances from the encrypted copy: DescribeKey,
-//     GenerateDataKeyWithoutPlaintext per volume;
-//   attaching to a running instance, starting it or launching it: CreateGrant
-//     and the host's Decrypt per encrypted volume;
+// The counts are the calls EBS makes in kura (src/ec2/data_keys.h), which
+// follows AWS's documented flows; the e2e test holds them to kura's KMS
+// audit log. AWS's own EBS may differ by a request per volume where its
+// documentation leaves the sequence open (e.g. a CreateGrant at the copy).
+//   CopySnapshot / CopyImage of a volume to the key: DescribeKey (the key
+//     named), GenerateDataKeyWithoutPlaintext (its new data key), Decrypt
+//     (of that key, to write the copy), and one more Decrypt when the source
+//     is itself encrypted (to read it);
+//   CreateVolume / RunInstances from the encrypted copy (its key, not named
+//     again): Decrypt, to fill the volume;
+//   attached to a running instance, started or launched: CreateGrant for the
+//     host and the host's Decrypt;
 //   the permission check of `plan`/`run` itself: DescribeKey,
 //     GenerateDataKeyWithoutPlaintext, Decrypt, ReEncrypt, CreateGrant,
 //     RetireGrant, once per run.

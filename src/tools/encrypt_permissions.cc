@@ -81,7 +81,7 @@ std::vector<Ec2Call> Ec2CallsOf(const Journal& journal) {
         // The run copies a snapshot that does not exist yet; the volume's own origin stands in
         // (without one AWS may answer MissingParameter: reported as not determined).
         add(CopySnapshotCall(v.origin_snapshot_id, journal.region, journal.kms_key_id, "kura encrypt", {}));
-        NewVolumeSpec spec{v.zone, v.volume_type, v.size_gib, v.iops, v.throughput, "", journal.kms_key_id, {}, ""};
+        NewVolumeSpec spec{v.zone, v.volume_type, v.size_gib, v.iops, v.throughput, "", "", {}, ""};
         add(CreateVolumeCall(spec));
         add(DetachVolumeCall(v.volume_id, i.instance_id));
         add(AttachVolumeCall(v.volume_id, i.instance_id, v.device));

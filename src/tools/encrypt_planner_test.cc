@@ -148,23 +148,27 @@ TEST(EncryptCostTest, RequestsPerVolumeAndTheListPrice) {
   ASSERT_TRUE(plan.ok());
   const KmsRequestEstimate e = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot);
   const std::map<std::string, int> per_volume = {
-      {"CreateGrant", 2}, {"Decrypt", 2}, {"DescribeKey", 2}, {"GenerateDataKeyWithoutPlaintext", 2}};
+      {"CreateGrant", 1}, {"Decrypt", 3}, {"DescribeKey", 1}, {"GenerateDataKeyWithoutPlaintext", 1}};
   EXPECT_EQ(e.per_volume.at("vol-boot"), per_volume);
   EXPECT_EQ(e.per_volume.at("vol-data"), per_volume);
+  EXPECT_EQ(e.per_volume_total.at("Decrypt"), 6);
   EXPECT_EQ(e.permission_check.size(), 6u);
-  EXPECT_EQ(e.Total(), 2 * 8 + 6);
-  EXPECT_DOUBLE_EQ(e.CostUsd(), 22 * 0.03 / 10000);
+  EXPECT_EQ(e.Total(), 2 * 6 + 6);
+  EXPECT_DOUBLE_EQ(e.CostUsd(), 18 * 0.03 / 10000);
   // An encrypted volume costs nothing in place; the image method re-encrypts it.
   plan = PlanInstance(Instance("stopped"), Volumes(true), {});
   ASSERT_TRUE(plan.ok());
   const KmsRequestEstimate stopped = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot);
   EXPECT_EQ(stopped.per_volume.count("vol-boot"), 0u);
-  EXPECT_EQ(stopped.per_volume.at("vol-data").at("CreateGrant"), 1);  // no attach to a running host
+  EXPECT_EQ(stopped.per_volume.at("vol-data").count("CreateGrant"), 0u);  // no running host to grant
+  EXPECT_EQ(stopped.per_volume.at("vol-data").at("Decrypt"), 2);
   PlanOptions image;
   image.method = EncryptMethod::kImage;
   plan = PlanInstance(Instance(), Volumes(true), image);
   ASSERT_TRUE(plan.ok());
-  EXPECT_EQ(EstimateKmsRequests({*plan}, EncryptMethod::kImage).per_volume.at("vol-boot").at("ReEncrypt"), 1);
+  const KmsRequestEstimate image_cost = EstimateKmsRequests({*plan}, EncryptMethod::kImage);
+  EXPECT_EQ(image_cost.per_volume.at("vol-boot").at("Decrypt"), 4);  // its source is read too
+  EXPECT_EQ(image_cost.per_volume.at("vol-data").at("Decrypt"), 3);
 }
 
 // ---- rollback planning

@@ -64,7 +64,7 @@ std::string RenderPlanText(const PlanView& plan) {
                                    : "no stop; each data volume is offline between its detach and attach")
         << "\n";
   }
-  out << "\nKMS requests (AWS's documented EBS flows):\n";
+  out << "\nKMS requests (as EBS makes them in kura, after AWS's documented flows):\n";
   for (const auto& [volume, counts] : plan.kms.per_volume) out << "  " << volume << ": " << CountsText(counts) << "\n";
   out << "  the permission check: " << CountsText(plan.kms.permission_check) << "\n";
   out << "  total " << plan.kms.Total() << " requests = " << Money(plan.kms.CostUsd())

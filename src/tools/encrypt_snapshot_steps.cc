@@ -95,8 +95,9 @@ AwsStatus RunSnapshotStep(RunContext& ctx, JournalInstance& instance, Step& step
                                 WithToken(v->tags, token)),
           token, v->encrypted_snapshot_id);
     case StepKind::kCreateVolume: {
+      // No KmsKeyId: the copy's key applies, and naming it again would cost a DescribeKey.
       NewVolumeSpec spec{v->zone, v->volume_type, v->size_gib, v->iops, v->throughput, v->encrypted_snapshot_id,
-                         journal.kms_key_id, v->tags, token};
+                         "", v->tags, token};
       KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, CreateVolumeCall(spec), "volumeId", v->new_volume_id));
       KURA_AWS_RETURN_IF_ERROR(WaitVolume(ctx.aws(), v->new_volume_id, "available", ctx.wait()));
       return Done{};

@@ -94,6 +94,43 @@ def encrypt(server, s, command, *args, env=None):
     return run_encrypt(server, command, "--instance-ids", s.iid, *args, env=env, journal_dir=s.journal)
 
 
+def audit_lines(server):
+    with open(os.path.join(server.dir, "data", "audit.log")) as f:
+        return f.readlines()
+
+
+def kms_requests_since(server, start, key):
+    """KMS calls on `key` in kura's audit log after line `start`: {operation: count}."""
+    counts = {}
+    for line in audit_lines(server)[start:]:
+        event = json.loads(line)
+        if event.get("keyArn") == key:
+            counts[event["operation"]] = counts.get(event["operation"], 0) + 1
+    return counts
+
+
+def estimated_requests(plan):
+    """What `plan --output json` says the run will ask KMS: {operation: count}."""
+    counts = dict(plan["KmsRequests"]["PermissionCheck"])
+    for per_volume in plan["KmsRequests"]["PerVolume"].values():
+        for operation, n in per_volume.items():
+            counts[operation] = counts.get(operation, 0) + n
+    return counts
+
+
+def assert_kms_estimate_holds(server, s, *run_args):
+    """Plans, runs, and holds the plan's KMS request counts to kura's audit log of the run."""
+    code, out, err = encrypt(server, s, "plan", "--output", "json", *run_args)
+    assert code == 0, err
+    plan = json.loads(out)
+    start = len(audit_lines(server))
+    code, out, err = encrypt(server, s, "run", "--yes", "--output", "json", *run_args)
+    assert code == 0, err
+    assert kms_requests_since(server, start, s.key) == estimated_requests(plan)
+    assert plan["KmsRequests"]["Total"] == sum(estimated_requests(plan).values())
+    return json.loads(out)
+
+
 def devices(ec2, iid):
     return {m["DeviceName"]: m["Ebs"] for m in instance(ec2, iid)["BlockDeviceMappings"]}
 
@@ -178,9 +215,8 @@ def test_snapshot_method_encrypts_in_place_then_cleanup(ec2_server):
     s = scenario(server, "snap", address=True)
     ec2, iid, boot, data, allocation, key = s.ec2, s.iid, s.boot, s.data, s.allocation, s.key
 
-    code, out, err = encrypt(server, s, "run", "--yes", "--output", "json")
-    assert code == 0, err
-    record = json.loads(out)
+    # Every KMS request the run makes is one the plan announced.
+    record = assert_kms_estimate_holds(server, s)
     assert record["Run"]["state"] == "completed"
     verdicts = {v["volume_id"]: v["verification"] for v in record["Run"]["instances"][0]["volumes"]}
     assert verdicts == {boot: "match", data: "match"}, verdicts
@@ -266,9 +302,7 @@ def test_image_method_moves_the_elastic_ip_and_the_load_balancer(ec2_server):
     s = scenario(server, "image", load_balancer="web-lb", address=True)
     ec2, elb, iid, allocation, key = s.ec2, server.boto3("elb"), s.iid, s.allocation, s.key
 
-    code, out, err = encrypt(server, s, "run", "--method", "image", "--no-reboot", "--yes", "--output", "json")
-    assert code == 0, err
-    run = json.loads(out)["Run"]["instances"][0]
+    run = assert_kms_estimate_holds(server, s, "--method", "image", "--no-reboot")["Run"]["instances"][0]
     new = run["replacement_instance_id"]
     assert new and new != iid
     assert {v["verification"] for v in run["volumes"]} == {"match"}, run["volumes"]
