@@ -156,7 +156,8 @@ class EncryptCommand {
     }
     for (const auto& i : j.instances) {
       if (i.original_state != "running") {
-        w.push_back(i.instance_id + " is stopped: content cannot be verified (NBD needs a running instance)");
+        w.push_back(i.instance_id + " is stopped and stays stopped: its encrypted copies are verified against the "
+                    "snapshots (staged NBD exports) instead of the volumes");
       } else if (j.method == EncryptMethod::kSnapshot && !j.stop_instance) {
         w.push_back(i.instance_id + ": writes made after a volume's snapshot are not in its encrypted copy; stop "
                     "writing or use --stop-instance (the verification reports any difference)");
@@ -179,7 +180,7 @@ class EncryptCommand {
     if (!caller.ok()) return Api(caller.error());
     view.journal = &j;
     view.key = *key;
-    view.kms = EstimateKmsRequests(j.instances, j.method);
+    view.kms = EstimateKmsRequests(j.instances, j.method, CanVerifyContent(aws_));
     view.permissions = CheckPermissions(aws_, j, *key, caller->arn);
     view.warnings = Warnings(j, *key);
     auto existing = store_.Load(store_.PathFor(aws_.region(), IdsOf(*instances)));

@@ -13,6 +13,9 @@
 //     again): Decrypt, to fill the volume;
 //   attached to a running instance, started or launched: CreateGrant for the
 //     host and the host's Decrypt;
+//   verifying a stopped instance's copy (kura only): its staged export makes
+//     a volume (Decrypt), grants its host (CreateGrant, Decrypt) and retires
+//     the grant when discarded (RetireGrant);
 //   the permission check of `plan`/`run` itself: DescribeKey,
 //     GenerateDataKeyWithoutPlaintext, Decrypt, ReEncrypt, CreateGrant,
 //     RetireGrant, once per run.
@@ -37,6 +40,8 @@ struct KmsRequestEstimate {
   double CostUsd() const { return Total() * kKmsPricePer10kRequests / 10000.0; }
 };
 
-KmsRequestEstimate EstimateKmsRequests(const std::vector<JournalInstance>& instances, EncryptMethod method);
+// `staged_verification`: the target is kura, where stopped instances' copies are verified.
+KmsRequestEstimate EstimateKmsRequests(const std::vector<JournalInstance>& instances, EncryptMethod method,
+                                       bool staged_verification);
 
 }  // namespace kura::tools

@@ -101,15 +101,16 @@ TEST(EncryptPlannerTest, StopInstanceStopsFirstSoTheSnapshotsAreConsistent) {
   EXPECT_EQ(kinds.back().first, K::kVerify);
 }
 
-TEST(EncryptPlannerTest, AStoppedInstanceStaysStoppedAndCannotBeVerified) {
+TEST(EncryptPlannerTest, AStoppedInstanceStaysStoppedAndItsCopiesAreVerified) {
   auto plan = PlanInstance(Instance("stopped"), Volumes(), {});
   ASSERT_TRUE(plan.ok());
   for (const auto& s : plan->steps) {
     EXPECT_NE(s.kind, K::kStopInstance);
     EXPECT_NE(s.kind, K::kStartInstance);
-    EXPECT_NE(s.kind, K::kVerify);
-    EXPECT_NE(s.kind, K::kChecksumOld);
+    EXPECT_NE(s.kind, K::kChecksumOld);  // no NBD export while stopped
   }
+  EXPECT_EQ(plan->steps.back().kind, K::kVerify);  // the copies against the snapshots
+  EXPECT_FALSE(StopsInstance(*plan));
 }
 
 TEST(EncryptPlannerTest, ImageMethodMovesTrafficAndTouchesTheOldInstanceOnlyWhenAsked) {
@@ -146,7 +147,7 @@ TEST(EncryptPlannerTest, NothingToEncryptOrATransitionalStateIsRefused) {
 TEST(EncryptCostTest, RequestsPerVolumeAndTheListPrice) {
   auto plan = PlanInstance(Instance(), Volumes(), {});
   ASSERT_TRUE(plan.ok());
-  const KmsRequestEstimate e = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot);
+  const KmsRequestEstimate e = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot, true);
   const std::map<std::string, int> per_volume = {
       {"CreateGrant", 1}, {"Decrypt", 3}, {"DescribeKey", 1}, {"GenerateDataKeyWithoutPlaintext", 1}};
   EXPECT_EQ(e.per_volume.at("vol-boot"), per_volume);
@@ -158,15 +159,20 @@ TEST(EncryptCostTest, RequestsPerVolumeAndTheListPrice) {
   // An encrypted volume costs nothing in place; the image method re-encrypts it.
   plan = PlanInstance(Instance("stopped"), Volumes(true), {});
   ASSERT_TRUE(plan.ok());
-  const KmsRequestEstimate stopped = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot);
+  const KmsRequestEstimate stopped = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot, true);
   EXPECT_EQ(stopped.per_volume.count("vol-boot"), 0u);
-  EXPECT_EQ(stopped.per_volume.at("vol-data").count("CreateGrant"), 0u);  // no running host to grant
-  EXPECT_EQ(stopped.per_volume.at("vol-data").at("Decrypt"), 2);
+  // No running host, but the staged export that verifies the copy.
+  EXPECT_EQ(stopped.per_volume.at("vol-data").at("CreateGrant"), 1);
+  EXPECT_EQ(stopped.per_volume.at("vol-data").at("RetireGrant"), 1);
+  EXPECT_EQ(stopped.per_volume.at("vol-data").at("Decrypt"), 4);
+  const KmsRequestEstimate on_aws = EstimateKmsRequests({*plan}, EncryptMethod::kSnapshot, false);
+  EXPECT_EQ(on_aws.per_volume.at("vol-data").count("CreateGrant"), 0u);
+  EXPECT_EQ(on_aws.per_volume.at("vol-data").at("Decrypt"), 2);
   PlanOptions image;
   image.method = EncryptMethod::kImage;
   plan = PlanInstance(Instance(), Volumes(true), image);
   ASSERT_TRUE(plan.ok());
-  const KmsRequestEstimate image_cost = EstimateKmsRequests({*plan}, EncryptMethod::kImage);
+  const KmsRequestEstimate image_cost = EstimateKmsRequests({*plan}, EncryptMethod::kImage, true);
   EXPECT_EQ(image_cost.per_volume.at("vol-boot").at("Decrypt"), 4);  // its source is read too
   EXPECT_EQ(image_cost.per_volume.at("vol-data").at("Decrypt"), 3);
 }

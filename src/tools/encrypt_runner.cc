@@ -107,18 +107,35 @@ AwsResult<std::string> FindTaggedImage(const AwsClient& aws, const std::string& 
   return all.empty() ? std::string() : all.front().image_id;
 }
 
-void ChecksumAttached(const AwsClient& aws, const std::string& instance_id, const std::string& volume_id,
-                      std::string& digest, std::string& why) {
-  if (!CanVerifyContent(aws)) {
-    why = "not verified: AWS has no API to read a volume's bytes (kura only, through NBD)";
-    return;
-  }
-  auto sum = AttachedVolumeSha256(aws, instance_id, volume_id);
+namespace {
+
+void Record(const base::Result<DeviceDigest>& sum, std::string& digest, std::string& why) {
   if (!sum.ok()) {
     why = "not verified: " + sum.status().message();
     return;
   }
   digest = sum->sha256_hex;
+}
+
+constexpr char kNotOnAws[] = "not verified: AWS has no API to read a volume's bytes (kura only, through NBD)";
+
+}  // namespace
+
+void ChecksumAttached(const AwsClient& aws, const std::string& instance_id, const std::string& volume_id,
+                      std::string& digest, std::string& why) {
+  if (!CanVerifyContent(aws)) {
+    why = kNotOnAws;
+    return;
+  }
+  Record(AttachedVolumeSha256(aws, instance_id, volume_id), digest, why);
+}
+
+void ChecksumSnapshot(const AwsClient& aws, const std::string& snapshot_id, std::string& digest, std::string& why) {
+  if (!CanVerifyContent(aws)) {
+    why = kNotOnAws;
+    return;
+  }
+  Record(SnapshotSha256(aws, snapshot_id), digest, why);
 }
 
 }  // namespace kura::tools

@@ -74,6 +74,8 @@ AwsResult<std::string> FindTaggedImage(const AwsClient& aws, const std::string& 
 // the reason it cannot be read into `why`.
 void ChecksumAttached(const AwsClient& aws, const std::string& instance_id, const std::string& volume_id,
                       std::string& digest, std::string& why);
+// The same for a snapshot, through a staged export.
+void ChecksumSnapshot(const AwsClient& aws, const std::string& snapshot_id, std::string& digest, std::string& why);
 AwsError LocalError(const std::string& message);
 
 // The create every step shares: when `id` is empty, makes `call`, takes the

@@ -16,6 +16,18 @@ constexpr ServiceInfo kKuraAdmin{"kura", "kura", WireProtocol::kJson, "", "", ""
 
 bool CanVerifyContent(const AwsClient& aws) { return !aws.endpoint_url().empty(); }
 
+base::Result<DeviceDigest> SnapshotSha256(const AwsClient& aws, const std::string& snapshot_id) {
+  auto staged = aws.PostJson(kKuraAdmin, "/_kura/admin/ExportSnapshotStart",
+                             {{"SnapshotId", snapshot_id}, {"Region", aws.region()}});
+  if (!staged.ok()) return base::UnavailableError("ExportSnapshotStart: " + staged.error().ToString());
+  auto digest = NbdSha256(staged->value("Uri", ""));
+  auto discarded = aws.PostJson(kKuraAdmin, "/_kura/admin/DiscardStagedVolume",
+                                {{"VolumeId", staged->value("VolumeId", "")}, {"Region", aws.region()}});
+  if (!digest.ok()) return digest.status();
+  if (!discarded.ok()) return base::UnavailableError("DiscardStagedVolume: " + discarded.error().ToString());
+  return digest;
+}
+
 base::Result<DeviceDigest> AttachedVolumeSha256(const AwsClient& aws, const std::string& instance_id,
                                                 const std::string& volume_id) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -376,3 +376,19 @@ def test_modify_instance_attribute_delete_on_termination_with_boto3(ec2_server):
     ec2.terminate_instances(InstanceIds=[iid])
     wait(ec2, "instance_terminated", InstanceIds=[iid])
     assert volume(ec2, root)["State"] == "available"  # kept, as the flag now says
+
+
+def test_a_stopped_instance_stays_stopped_and_its_copies_are_verified(ec2_server):
+    server = ec2_server
+    s = scenario(server, "stopped")
+    s.ec2.stop_instances(InstanceIds=[s.iid])
+    wait(s.ec2, "instance_stopped", InstanceIds=[s.iid])
+    record = assert_kms_estimate_holds(server, s)
+    run = record["Run"]["instances"][0]
+    # No NBD export while stopped: the encrypted copies are checked against the snapshots instead.
+    assert {v["verification"] for v in run["volumes"]} == {"match"}, run["volumes"]
+    assert "StopInstance" not in [step["kind"] for step in run["steps"]]
+    assert instance(s.ec2, s.iid)["State"]["Name"] == "stopped"
+    s.ec2.start_instances(InstanceIds=[s.iid])
+    wait(s.ec2, "instance_running", InstanceIds=[s.iid])
+    assert_encrypted_in_place(server, s.iid, s.boot, s.data, s.key)
