@@ -6,17 +6,15 @@
 
 #include <map>
 #include <mutex>
-#include <atomic>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "net/io_context_pool.h"
 #include "net/nbd_metrics.h"
 #include "net/nbd_session.h"
 
@@ -56,16 +54,8 @@ bool IsLoopback(const std::string& host) {
 
 struct NbdServer::Impl {
   NbdServerOptions options;
-  // One io_context per I/O thread, each connection on one of them: a
-  // connection's reader, writer and inline requests then run on one thread,
-  // instead of its strand hopping between threads with a wake-up per hop
-  // (that halved 4 KiB QD32 IOPS on one connection); connections spread
-  // over the threads round robin. Listeners live on the first.
-  std::vector<std::unique_ptr<asio::io_context>> ios;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::atomic<size_t> next_io{0};
+  IoContextPool ios;  // listeners on the listener context, each connection on one of the others
   asio::thread_pool workers;
-  std::vector<std::thread> threads;
   NbdExportRegistry registry;
   NbdSessionTracker tracker;
   std::unique_ptr<asio::ssl::context> tls;
@@ -77,16 +67,8 @@ struct NbdServer::Impl {
   std::map<std::string, std::shared_ptr<UnixAcceptor>> unix_listeners;
   bool stopped = false;
 
-  explicit Impl(const NbdServerOptions& o) : options(o), workers(std::max(1u, o.worker_threads)) {
-    for (unsigned i = 0; i < std::max(1u, o.io_threads); ++i) {
-      ios.push_back(std::make_unique<asio::io_context>(1));
-      work.push_back(asio::make_work_guard(*ios.back()));
-    }
-  }
-
-  asio::io_context& listener_io() { return *ios.front(); }
-  // The context the next connection runs on.
-  asio::io_context& NextSessionIo() { return *ios[next_io.fetch_add(1, std::memory_order_relaxed) % ios.size()]; }
+  explicit Impl(const NbdServerOptions& o)
+      : options(o), ios(o.io_threads, "nbd_io_exception"), workers(std::max(1u, o.worker_threads)) {}
 
   std::string SocketPath(const std::string& instance_id) const {
     return options.socket_dir + "/" + instance_id + ".sock";
@@ -95,7 +77,7 @@ struct NbdServer::Impl {
   awaitable<void> AcceptTcp() {
     for (;;) {
       boost::system::error_code ec;
-      asio::ip::tcp::socket socket = co_await tcp->async_accept(NextSessionIo(), asio::redirect_error(use_awaitable, ec));
+      asio::ip::tcp::socket socket = co_await tcp->async_accept(ios.Next(), asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !tcp->is_open()) break;
         continue;  // e.g. EMFILE: keep serving the others
@@ -107,7 +89,7 @@ struct NbdServer::Impl {
   awaitable<void> AcceptUnix(std::shared_ptr<UnixAcceptor> acceptor, std::string instance_id) {
     for (;;) {
       boost::system::error_code ec;
-      auto socket = co_await acceptor->async_accept(NextSessionIo(), asio::redirect_error(use_awaitable, ec));
+      auto socket = co_await acceptor->async_accept(ios.Next(), asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
         continue;
@@ -119,7 +101,7 @@ struct NbdServer::Impl {
   base::Status OpenUnixListener(const std::string& instance_id) {
     const std::string path = SocketPath(instance_id);
     ::unlink(path.c_str());  // a socket left by a killed server
-    auto acceptor = std::make_shared<UnixAcceptor>(listener_io());
+    auto acceptor = std::make_shared<UnixAcceptor>(ios.listener());
     boost::system::error_code ec;
     acceptor->open(asio::local::stream_protocol(), ec);
     if (!ec) acceptor->bind(asio::local::stream_protocol::endpoint(path), ec);
@@ -131,7 +113,7 @@ struct NbdServer::Impl {
       if (stopped) return base::UnavailableError("NBD server stopped");
       unix_listeners[instance_id] = acceptor;
     }
-    asio::co_spawn(listener_io(), AcceptUnix(acceptor, instance_id), asio::detached);
+    asio::co_spawn(ios.listener(), AcceptUnix(acceptor, instance_id), asio::detached);
     base::LogEvent(base::LogLevel::kInfo, "nbd_socket_open", {{"instance", instance_id}, {"socket", path}});
     return base::Status::Ok();
   }
@@ -145,7 +127,7 @@ struct NbdServer::Impl {
       acceptor = std::move(it->second);
       unix_listeners.erase(it);
     }
-    asio::post(listener_io(), [acceptor] {
+    asio::post(ios.listener(), [acceptor] {
       boost::system::error_code ignored;
       acceptor->close(ignored);
     });
@@ -180,7 +162,7 @@ base::Result<std::shared_ptr<NbdServer>> NbdServer::Start(const NbdServerOptions
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options.tcp_host, ec);
     if (ec) return base::InvalidArgumentError("--nbd-listen: bad address " + options.tcp_host);
-    impl->tcp = std::make_unique<asio::ip::tcp::acceptor>(impl->listener_io());
+    impl->tcp = std::make_unique<asio::ip::tcp::acceptor>(impl->ios.listener());
     asio::ip::tcp::endpoint endpoint(address, options.tcp_port);
     impl->tcp->open(endpoint.protocol(), ec);
     if (!ec) impl->tcp->set_option(asio::socket_base::reuse_address(true), ec);
@@ -191,9 +173,9 @@ base::Result<std::shared_ptr<NbdServer>> NbdServer::Start(const NbdServerOptions
                                                 ec.message()));
     }
     impl->bound_port = impl->tcp->local_endpoint().port();
-    asio::co_spawn(impl->listener_io(), impl->AcceptTcp(), asio::detached);
+    asio::co_spawn(impl->ios.listener(), impl->AcceptTcp(), asio::detached);
   }
-  for (auto& io : impl->ios) impl->threads.emplace_back([io = io.get()] { io->run(); });
+  impl->ios.Run();
   base::LogEvent(base::LogLevel::kInfo, "nbd_ready",
                  {{"socket_dir", options.socket_dir},
                   {"tcp", options.tcp_enabled ? fmt::format("{}:{}", options.tcp_host, impl->bound_port) : "off"},
@@ -277,7 +259,7 @@ void NbdServer::Stop() {
     impl_->stopped = true;
     listeners.swap(impl_->unix_listeners);
   }
-  asio::post(impl_->listener_io(), [this, listeners] {
+  asio::post(impl_->ios.listener(), [this, listeners] {
     boost::system::error_code ignored;
     if (impl_->tcp) impl_->tcp->close(ignored);
     for (const auto& [id, acceptor] : listeners) acceptor->close(ignored);
@@ -289,12 +271,9 @@ void NbdServer::Stop() {
   }
   // Let the accept loops see their closed acceptors and end: run() returns
   // when nothing is left, so no coroutine frame outlives what it points to.
-  impl_->work.clear();
-  if (!drained) {
-    for (auto& io : impl_->ios) io->stop();
-  }
-  for (auto& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  impl_->ios.ReleaseWork();
+  if (!drained) impl_->ios.Stop();
+  impl_->ios.Join();
   impl_->workers.join();
 }
 
