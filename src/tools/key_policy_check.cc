@@ -9,7 +9,8 @@ namespace kura::tools {
 
 namespace {
 
-using nlohmann::json;
+// Ordered: a policy written back keeps its members where its author put them.
+using json = nlohmann::ordered_json;
 
 // A policy element that is a string or a list of strings, as a list.
 std::vector<std::string> Strings(const json& element) {
@@ -217,7 +218,7 @@ base::Result<KeyPolicyCheck> CheckKeyPolicyForAccount(const std::string& policy,
   return check;
 }
 
-nlohmann::json StatementForAccount(const std::string& target_account, const std::vector<std::string>& actions) {
+json StatementForAccount(const std::string& target_account, const std::vector<std::string>& actions) {
   return json{{"Sid", "AllowAccount" + target_account + "ToCopySharedSnapshots"},
               {"Effect", "Allow"},
               {"Principal", {{"AWS", "arn:aws:iam::" + target_account + ":root"}}},
@@ -225,7 +226,7 @@ nlohmann::json StatementForAccount(const std::string& target_account, const std:
               {"Resource", "*"}};
 }
 
-base::Result<std::string> AppendStatement(const std::string& policy, const nlohmann::json& statement) {
+base::Result<std::string> AppendStatement(const std::string& policy, const json& statement) {
   KURA_ASSIGN_OR_RETURN(json doc, ParsePolicy(policy));
   if (doc["Statement"].is_object()) doc["Statement"] = json::array({doc["Statement"]});
   doc["Statement"].push_back(statement);

@@ -61,12 +61,13 @@ base::Result<KeyPolicyCheck> CheckKeyPolicyForAccount(const std::string& policy,
                                                       const std::string& target_account,
                                                       const std::string& target_caller_arn);
 
-// The statement that lets `target_account` use the key for `actions`:
+// The statement (members in that order) that lets `target_account` use the key for `actions`:
 // {"Sid", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::T:root"}, "Action", "Resource": "*"}.
-nlohmann::json StatementForAccount(const std::string& target_account, const std::vector<std::string>& actions);
+nlohmann::ordered_json StatementForAccount(const std::string& target_account, const std::vector<std::string>& actions);
 
 // `policy` with `statement` appended to its Statement list (an object
-// Statement becomes a list). InvalidArgument when `policy` is not a policy.
-base::Result<std::string> AppendStatement(const std::string& policy, const nlohmann::json& statement);
+// Statement becomes a list), every other member kept in its order.
+// InvalidArgument when `policy` is not a policy.
+base::Result<std::string> AppendStatement(const std::string& policy, const nlohmann::ordered_json& statement);
 
 }  // namespace kura::tools

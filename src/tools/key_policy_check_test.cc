@@ -5,7 +5,7 @@
 namespace kura::tools {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr char kKey[] = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 constexpr char kTarget[] = "222233334444";
@@ -155,9 +155,9 @@ TEST(KeyPolicyCheckTest, ASingleStatementObjectIsAPolicyToo) {
 TEST(KeyPolicyCheckTest, TheStatementToAddAndTheUpdatedPolicy) {
   const json statement = StatementForAccount(kTarget, kAllFolded);
   EXPECT_EQ(statement.dump(),
-            R"({"Action":["kms:DescribeKey","kms:CreateGrant","kms:Decrypt","kms:ReEncrypt*",)"
-            R"("kms:GenerateDataKeyWithoutPlaintext"],"Effect":"Allow","Principal":{"AWS":)"
-            R"("arn:aws:iam::222233334444:root"},"Resource":"*","Sid":"AllowAccount222233334444ToCopySharedSnapshots"})");
+            R"({"Sid":"AllowAccount222233334444ToCopySharedSnapshots","Effect":"Allow","Principal":{"AWS":)"
+            R"("arn:aws:iam::222233334444:root"},"Action":["kms:DescribeKey","kms:CreateGrant","kms:Decrypt",)"
+            R"("kms:ReEncrypt*","kms:GenerateDataKeyWithoutPlaintext"],"Resource":"*"})");
   auto updated = AppendStatement(Policy(kOwner), statement);
   ASSERT_TRUE(updated.ok());
   const json doc = json::parse(*updated);

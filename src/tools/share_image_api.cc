@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "tools/ec2_describe.h"
@@ -87,7 +88,13 @@ AwsResult<std::vector<SnapshotState>> DescribeSnapshotsById(const AwsClient& aws
   for (size_t i = 0; i < snapshot_ids.size(); ++i) {
     params.emplace_back("SnapshotId." + std::to_string(i + 1), snapshot_ids[i]);
   }
-  return Snapshots(aws, params);
+  KURA_AWS_ASSIGN_OR_RETURN(auto snapshots, Snapshots(aws, params));
+  auto rank = [&](const SnapshotState& s) {
+    return std::find(snapshot_ids.begin(), snapshot_ids.end(), s.snapshot_id) - snapshot_ids.begin();
+  };
+  std::stable_sort(snapshots.begin(), snapshots.end(),
+                   [&](const SnapshotState& a, const SnapshotState& b) { return rank(a) < rank(b); });
+  return snapshots;
 }
 
 AwsResult<std::vector<SnapshotState>> DescribeOwnSnapshotsTagged(const AwsClient& aws, const std::string& key,

@@ -65,6 +65,7 @@ AwsResult<ImageDetail> DescribeImage(const AwsClient& aws, const std::string& im
 // The caller's own images called `name` (none or one: EC2 names are unique per account and region).
 AwsResult<std::vector<ImageDetail>> DescribeOwnImagesNamed(const AwsClient& aws, const std::string& name);
 
+// In the order of `snapshot_ids` (EC2 answers in its own).
 AwsResult<std::vector<SnapshotState>> DescribeSnapshotsById(const AwsClient& aws,
                                                             const std::vector<std::string>& snapshot_ids);
 // The caller's own snapshots carrying tag `key`=`value`.
