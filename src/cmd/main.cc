@@ -9,6 +9,7 @@
 #include "cmd/disk_images.h"
 #include "cmd/serve.h"
 #include "tools/audit_command.h"
+#include "tools/share_image_command.h"
 
 #ifndef KURA_VERSION
 #define KURA_VERSION "dev"
@@ -149,6 +150,40 @@ int main(int argc, char** argv) {
                                "the region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
   audit_report_cmd->add_option("--profile", audit_report.aws.profile, "credentials and config profile");
 
+  // kura encrypt share-image: an AMI with encrypted snapshots into another account (public APIs only).
+  // `encrypt` may already exist (the other encrypt subcommands); share-image joins it.
+  auto existing_encrypt = app.get_subcommands([](CLI::App* a) { return a->get_name() == "encrypt"; });
+  CLI::App* encrypt_group = existing_encrypt.empty()
+                                ? app.add_subcommand("encrypt", "encrypt EBS volumes and images in place, safely")
+                                : existing_encrypt.front();
+  encrypt_group->require_subcommand(1);
+  kura::tools::ShareImageOptions share_image;
+  auto* share_image_cmd = encrypt_group->add_subcommand(
+      "share-image", "copy an AMI with encrypted snapshots into another account, under that account's key");
+  share_image_cmd->add_option("--image-id", share_image.image_id, "the AMI, owned by the source account")->required();
+  share_image_cmd->add_option("--target-account-id", share_image.target_account_id, "the account receiving it")
+      ->required();
+  share_image_cmd->add_option("--target-profile", share_image.target_profile,
+                              "credentials profile of the target account (copies and registers there)")
+      ->required();
+  share_image_cmd->add_option("--target-kms-key-id", share_image.target_kms_key_id,
+                              "the target's key for the copies (default: its default EBS key)");
+  share_image_cmd->add_option("--target-region", share_image.target_region, "the target region (default: --region)");
+  share_image_cmd->add_option("--name", share_image.name, "the new AMI's name (default: the source's)");
+  share_image_cmd->add_option("--output", share_image.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  share_image_cmd->add_flag("--update-key-policy", share_image.update_key_policy,
+                            "add the missing statement to the source key's policy (asks first unless --yes)");
+  share_image_cmd->add_flag("--share-launch-permission", share_image.share_launch_permission,
+                            "also let the target launch the source AMI itself");
+  share_image_cmd->add_flag("--yes", share_image.yes, "do not ask for confirmation");
+  share_image_cmd->add_option("--endpoint-url", share_image.aws.endpoint_url,
+                              "send every request here (a kura serve) instead of AWS's public endpoints");
+  share_image_cmd->add_option("--region", share_image.aws.region,
+                              "the source region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
+  share_image_cmd->add_option("--profile", share_image.aws.profile, "credentials profile of the source account");
+
   app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -167,6 +202,7 @@ int main(int argc, char** argv) {
   if (*audit_report_cmd) {
     return kura::tools::RunAudit(audit_report, kura::client::ProcessEnv(), std::cout, std::cerr);
   }
+  if (*share_image_cmd) return kura::tools::RunShareImageOnStdio(share_image, kura::client::ProcessEnv());
   if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
   if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);
   if (*import_cmd) return kura::cmd::AdminImportImage(admin_client, import_image, std::cout, std::cerr);
