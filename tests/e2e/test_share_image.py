@@ -6,9 +6,13 @@ each with its own profile in a temporary AWS_SHARED_CREDENTIALS_FILE:
 - a key policy that does not: exit 1, the exact statement to add on stdout,
   nothing shared; --update-key-policy --yes adds it and the share goes through;
 - an AMI under alias/aws/ebs: refused with the reason, nothing shared;
-- a --target-profile of another account: exit 2, named, nothing shared."""
+- a --target-profile of another account: exit 2, named, nothing shared;
+- a run killed by SIGKILL right after its copy started: the re-run reuses
+  that copy and registers once;
+- --target-region: the copies and the AMI land in the target's other region."""
 import json
 import os
+import signal
 import subprocess
 import tempfile
 
@@ -53,16 +57,35 @@ class Accounts:
         self.b = server.boto3("ec2", *self.target_keys)
         self.b_kms = server.boto3("kms", *self.target_keys)
 
-    def share(self, image_id, *extra, profile="target"):
-        """Runs share-image; (exit code, stdout, stderr)."""
+    def command(self, image_id, extra, profile="target"):
+        """share-image's command line and a clean environment holding only the credentials file."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({"HOME": self.home, "AWS_SHARED_CREDENTIALS_FILE": self.credentials,
                     "AWS_CONFIG_FILE": "/dev/null", "AWS_DEFAULT_REGION": "us-east-1"})
-        done = subprocess.run([self.server.binary, "encrypt", "share-image", "--endpoint-url", self.server.endpoint,
-                               "--profile", "source", "--image-id", image_id, "--target-account-id", TARGET,
-                               "--target-profile", profile, *extra],
-                              env=env, capture_output=True, text=True, timeout=300)
+        return [self.server.binary, "encrypt", "share-image", "--endpoint-url", self.server.endpoint,
+                "--profile", "source", "--image-id", image_id, "--target-account-id", TARGET,
+                "--target-profile", profile, *extra], env
+
+    def share(self, image_id, *extra, profile="target"):
+        """Runs share-image; (exit code, stdout, stderr)."""
+        args, env = self.command(image_id, extra, profile)
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
         return done.returncode, done.stdout, done.stderr
+
+    def share_killed_after(self, image_id, line_start, *extra):
+        """Starts share-image and SIGKILLs it as soon as a stderr line starts with `line_start`."""
+        args, env = self.command(image_id, extra)
+        process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            if line.startswith(line_start):
+                process.send_signal(signal.SIGKILL)
+                break
+        process.wait(timeout=60)
+        process.stderr.close()
+        assert process.returncode == -signal.SIGKILL, "".join(seen)
+        return "".join(seen)
 
     def shared_with(self, snapshot_id):
         attribute = self.a.describe_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission")
@@ -153,10 +176,7 @@ def test_share_under_a_key_the_target_may_use(ec2_server, accounts):
     assert code == 0, err
     assert out.startswith(f"{result['ImageId']} \"shared-app\" in account {TARGET}"), out
     assert out.count("(reused)") == 3, out
-    owned_after = accounts.target_owns()
-    assert owned_after[1] == owned_before[1]
-    # Only the terminated instance's kept /dev/sdf volume could differ, and volumes are not snapshots.
-    assert owned_after[0] == owned_before[0]
+    assert accounts.target_owns() == owned_before
 
 
 def test_a_key_policy_without_the_target_is_refused_with_the_statement(ec2_server, accounts):
@@ -225,3 +245,40 @@ def test_a_target_profile_of_another_account_is_a_configuration_error(ec2_server
     assert accounts.shared_with(snapshot) == []
     code, out, err = accounts.share(image, profile="missing")
     assert code == 2 and "--target-profile missing" in err
+
+
+def test_a_run_killed_after_the_copy_started_resumes_without_duplicates(ec2_server, accounts):
+    server = ec2_server
+    key_a = accounts.a_kms.create_key(Policy=key_policy(server.account_id, TARGET))["KeyMetadata"]["Arn"]
+    image, snapshot = make_ami(accounts.a, "interrupted-app", encrypted=True, kms_key_id=key_a)
+    owned_before = accounts.target_owns()
+    seen = accounts.share_killed_after(image, "copying snap-")
+    started = seen.splitlines()[-1].split()[-1]  # "copying snap-src as snap-copy"
+    owned_killed = accounts.target_owns()
+    assert owned_killed[0] - owned_before[0] == {started}
+    assert owned_killed[1] == owned_before[1]  # killed before RegisterImage
+
+    code, out, err = accounts.share(image, "--output", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert [(s["SnapshotId"], s["Reused"]) for s in result["Snapshots"]] == [(started, True)]
+    assert result["ImageReused"] is False
+    owned_after = accounts.target_owns()
+    assert owned_after[0] == owned_killed[0]
+    assert owned_after[1] - owned_before[1] == {result["ImageId"]}
+
+
+def test_into_another_region_of_the_target(ec2_server, accounts):
+    server = ec2_server
+    key_a = accounts.a_kms.create_key(Policy=key_policy(server.account_id, TARGET))["KeyMetadata"]["Arn"]
+    image, snapshot = make_ami(accounts.a, "regional-app", encrypted=True, kms_key_id=key_a)
+    b_tokyo = server.boto3("ec2", *accounts.target_keys, region="ap-northeast-1")
+    key_b = server.boto3("kms", *accounts.target_keys, region="ap-northeast-1").create_key()["KeyMetadata"]["Arn"]
+    code, out, err = accounts.share(image, "--target-region", "ap-northeast-1", "--target-kms-key-id", key_b,
+                                    "--output", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["Region"] == "ap-northeast-1"
+    copy = b_tokyo.describe_snapshots(SnapshotIds=[result["Snapshots"][0]["SnapshotId"]])["Snapshots"][0]
+    assert copy["OwnerId"] == TARGET and copy["KmsKeyId"] == key_b
+    assert b_tokyo.describe_images(ImageIds=[result["ImageId"]])["Images"][0]["Name"] == "regional-app"
