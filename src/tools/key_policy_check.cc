@@ -123,8 +123,9 @@ base::Result<json> ParsePolicy(const std::string& policy) {
 }  // namespace
 
 const std::vector<std::string>& SharedCopyActions() {
-  static const std::vector<std::string> kActions{"kms:DescribeKey",  "kms:CreateGrant",  "kms:Decrypt",
-                                                 "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"};
+  static const std::vector<std::string> kActions{"kms:DescribeKey",   "kms:CreateGrant",
+                                                 "kms:Decrypt",       "kms:ReEncryptFrom",
+                                                 "kms:ReEncryptTo",   "kms:GenerateDataKeyWithoutPlaintext"};
   return kActions;
 }
 

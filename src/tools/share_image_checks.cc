@@ -69,15 +69,34 @@ AwsResult<SourceCheck> CheckSource(const AwsClient& source, const SourceCheckReq
                            request.source_account + ": only its owner can share it");
     return out;
   }
+  if (out.image.state != "available") {
+    out.refusals.push_back(request.image_id + " is " + out.image.state + ", not available: share it once it is");
+    return out;
+  }
   const auto ids = ImageSnapshotIds(out.image);
   if (ids.empty()) {
     out.refusals.push_back(request.image_id + " has no EBS snapshot to copy");
     return out;
   }
   KURA_AWS_ASSIGN_OR_RETURN(out.snapshots, DescribeSnapshotsById(source, ids));
+  for (const auto& id : ids) {
+    const bool found = std::any_of(out.snapshots.begin(), out.snapshots.end(),
+                                   [&](const SnapshotState& s) { return s.snapshot_id == id; });
+    if (!found) {
+      out.refusals.push_back(id + ", a snapshot of " + request.image_id + ", is not visible to the source account");
+    }
+  }
+  for (const auto& s : out.snapshots) {
+    if (s.owner_id != request.source_account) {
+      out.refusals.push_back(s.snapshot_id + " belongs to account " + s.owner_id + ": only its owner can share it");
+    } else if (s.state != "completed") {
+      out.refusals.push_back(s.snapshot_id + " is " + s.state + ", not completed: share the image once it is");
+    }
+  }
   for (const auto& s : out.snapshots) {
     if (!s.encrypted) continue;
-    auto known = std::find_if(out.keys.begin(), out.keys.end(), [&](const KeyFinding& k) { return k.key_arn == s.kms_key_id; });
+    auto known = std::find_if(out.keys.begin(), out.keys.end(),
+                              [&](const KeyFinding& k) { return k.key_arn == s.kms_key_id; });
     if (known != out.keys.end()) {
       known->snapshot_ids.push_back(s.snapshot_id);
       continue;

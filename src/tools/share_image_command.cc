@@ -165,7 +165,10 @@ class ShareImageRun {
     for (const KeyFinding* k : check.KeysMissingActions()) {
       const json statement = StatementFor(*k);
       io_.err << "The policy of " << k->key_arn << " gets this statement:\n" << statement.dump(2) << "\n";
-      if (!Confirm("Add it to the key policy?")) return kExitRefused;
+      if (!Confirm("Add it to the key policy?")) {
+        io_.err << kPrefix << "the key policy was left as it was; nothing was shared\n";
+        return kExitRefused;
+      }
       auto updated = AppendStatement(k->policy, statement);
       if (!updated.ok()) return Usage(updated.status().message());
       if (auto put = PutKeyPolicy(*source_, k->key_arn, *updated); !put.ok()) {

@@ -134,6 +134,15 @@ TEST_F(ShareImageCommandTest, UpdateKeyPolicyNeedsYesOffATerminal) {
   EXPECT_EQ(fake_.Count("PutKeyPolicy"), 0u);
 }
 
+TEST_F(ShareImageCommandTest, AnImageNotYetAvailableIsRefused) {
+  fake_.Answer(kSrc, "GetCallerIdentity", Identity("111111111111"));
+  fake_.Answer(kDst, "GetCallerIdentity", Identity("222233334444"));
+  fake_.Answer(kSrc, "DescribeImages", Images("ami-0src", "111111111111", "snap-src", "pending"));
+  EXPECT_EQ(Run(), 1);
+  EXPECT_NE(err_.str().find("ami-0src is pending, not available"), std::string::npos) << err_.str();
+  EXPECT_EQ(fake_.Count("DescribeSnapshots"), 0u);
+}
+
 TEST_F(ShareImageCommandTest, AWrongTargetProfileIsAConfigurationError) {
   fake_.Answer(kSrc, "GetCallerIdentity", Identity("111111111111"));
   fake_.Answer(kDst, "GetCallerIdentity", Identity("999999999999"));

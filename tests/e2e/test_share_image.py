@@ -245,6 +245,9 @@ def test_a_target_profile_of_another_account_is_a_configuration_error(ec2_server
     assert accounts.shared_with(snapshot) == []
     code, out, err = accounts.share(image, profile="missing")
     assert code == 2 and "--target-profile missing" in err
+    # AWS's own errors come through with their code and message.
+    code, out, err = accounts.share("ami-00000000000000000")
+    assert code == 1 and "InvalidAMIID" in err, err
 
 
 def test_a_run_killed_after_the_copy_started_resumes_without_duplicates(ec2_server, accounts):
