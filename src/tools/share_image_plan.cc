@@ -61,8 +61,11 @@ base::Result<QueryParams> RegisterImageParams(const ImageDetail& source, const s
     }
     if (e.volume_size_gib) p.emplace_back(ebs + ".VolumeSize", std::to_string(*e.volume_size_gib));
     PutIf(p, ebs + ".VolumeType", e.volume_type);
-    if (e.iops) p.emplace_back(ebs + ".Iops", std::to_string(*e.iops));
-    if (e.throughput) p.emplace_back(ebs + ".Throughput", std::to_string(*e.throughput));
+    // DescribeImages may state the baseline IOPS of a gp2 disk, which RegisterImage
+    // refuses: IOPS only where they are provisioned, throughput only on gp3.
+    const bool provisioned = e.volume_type == "io1" || e.volume_type == "io2" || e.volume_type == "gp3";
+    if (e.iops && provisioned) p.emplace_back(ebs + ".Iops", std::to_string(*e.iops));
+    if (e.throughput && e.volume_type == "gp3") p.emplace_back(ebs + ".Throughput", std::to_string(*e.throughput));
     if (e.delete_on_termination) p.emplace_back(ebs + ".DeleteOnTermination", BoolText(*e.delete_on_termination));
   }
   return p;

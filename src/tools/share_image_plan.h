@@ -38,7 +38,8 @@ using CopyMap = std::map<std::string, std::string>;
 // the same root device name, architecture, virtualization type, ENA, boot
 // mode, SR-IOV, TPM and IMDS support as far as the source states them, and
 // each block device mapping with the same device name, size, volume type,
-// IOPS, throughput and DeleteOnTermination, its snapshot replaced by the copy.
+// IOPS (io1, io2, gp3), throughput (gp3) and DeleteOnTermination, its
+// snapshot replaced by the copy.
 // An empty encrypted EBS mapping names `target_kms_key_id` (the source key is
 // the other account's). InvalidArgument when a mapped snapshot has no copy.
 base::Result<QueryParams> RegisterImageParams(const ImageDetail& source, const std::string& name,

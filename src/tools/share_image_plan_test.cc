@@ -13,7 +13,8 @@ using testing::FakeAws;
 
 // An EC2 DescribeImages answer as AWS gives it for an AMI with a gp3 root
 // (custom IOPS and throughput), an io2 data disk kept on termination, an
-// empty encrypted EBS mapping, an instance-store disk and a suppressed device.
+// empty encrypted gp2 mapping (whose baseline IOPS RegisterImage would refuse),
+// an instance-store disk and a suppressed device.
 constexpr char kDescribeImages[] = R"(<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
 <requestId>r1</requestId><imagesSet><item>
   <imageId>ami-0src</imageId><imageOwnerId>111111111111</imageOwnerId><imageState>available</imageState>
@@ -28,7 +29,7 @@ constexpr char kDescribeImages[] = R"(<DescribeImagesResponse xmlns="http://ec2.
     <item><deviceName>/dev/sdf</deviceName><ebs><snapshotId>snap-data</snapshotId><volumeSize>20</volumeSize>
       <deleteOnTermination>false</deleteOnTermination><volumeType>io2</volumeType><iops>1000</iops>
       <encrypted>true</encrypted></ebs></item>
-    <item><deviceName>/dev/sdg</deviceName><ebs><volumeSize>5</volumeSize><volumeType>gp2</volumeType>
+    <item><deviceName>/dev/sdg</deviceName><ebs><volumeSize>5</volumeSize><volumeType>gp2</volumeType><iops>100</iops>
       <encrypted>true</encrypted><kmsKeyId>arn:aws:kms:us-east-1:111111111111:key/src</kmsKeyId></ebs></item>
     <item><deviceName>/dev/sdb</deviceName><virtualName>ephemeral0</virtualName></item>
     <item><deviceName>/dev/sdc</deviceName><noDevice/></item>
