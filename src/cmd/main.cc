@@ -150,8 +150,10 @@ int main(int argc, char** argv) {
                                "the region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
   audit_report_cmd->add_option("--profile", audit_report.aws.profile, "credentials and config profile");
 
+  app.add_subcommand("version", "print the version");
+
   // kura encrypt share-image: an AMI with encrypted snapshots into another account (public APIs only).
-  // `encrypt` may already exist (the other encrypt subcommands); share-image joins it.
+  // `encrypt` may already exist (the other encrypt subcommands, defined above); share-image joins it.
   auto existing_encrypt = app.get_subcommands([](CLI::App* a) { return a->get_name() == "encrypt"; });
   CLI::App* encrypt_group = existing_encrypt.empty()
                                 ? app.add_subcommand("encrypt", "encrypt EBS volumes and images in place, safely")
@@ -184,9 +186,13 @@ int main(int argc, char** argv) {
                               "the source region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
   share_image_cmd->add_option("--profile", share_image.aws.profile, "credentials profile of the source account");
 
-  app.add_subcommand("version", "print the version");
-
-  CLI11_PARSE(app, argc, argv);
+  // As CLI11_PARSE, but every usage error exits 2, as the tools document
+  // (CLI11's own codes, 105-109, mean nothing to a script); --help still exits 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   kura::base::LogLevel level;
   if (!kura::base::ParseLogLevel(log_level, &level)) {
@@ -199,10 +205,11 @@ int main(int argc, char** argv) {
     std::cout << "kura " << KURA_VERSION << "\n";
     return 0;
   }
+  // Before `encrypt` itself: share-image is one of its subcommands.
+  if (*share_image_cmd) return kura::tools::RunShareImageOnStdio(share_image, kura::client::ProcessEnv());
   if (*audit_report_cmd) {
     return kura::tools::RunAudit(audit_report, kura::client::ProcessEnv(), std::cout, std::cerr);
   }
-  if (*share_image_cmd) return kura::tools::RunShareImageOnStdio(share_image, kura::client::ProcessEnv());
   if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
   if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);
   if (*import_cmd) return kura::cmd::AdminImportImage(admin_client, import_image, std::cout, std::cerr);
