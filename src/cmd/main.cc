@@ -8,8 +8,8 @@
 #include "cmd/data_dir.h"
 #include "cmd/disk_images.h"
 #include "cmd/serve.h"
+#include "tools/share_image_command.h"  // before audit_command.h: merges beside the encrypt branch
 #include "tools/audit_command.h"
-#include "tools/share_image_command.h"
 
 #ifndef KURA_VERSION
 #define KURA_VERSION "dev"
