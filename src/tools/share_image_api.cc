@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "tools/ec2_describe.h"
 
@@ -27,20 +28,25 @@ ImageDevice ReadDevice(const pugi::xml_node& m) {
   return d;
 }
 
+// The text fields of an image, by their EC2 XML names.
+constexpr std::pair<std::string ImageDetail::*, const char*> kImageText[] = {
+    {&ImageDetail::image_id, "imageId"},
+    {&ImageDetail::name, "name"},
+    {&ImageDetail::description, "description"},
+    {&ImageDetail::owner_id, "imageOwnerId"},
+    {&ImageDetail::state, "imageState"},
+    {&ImageDetail::architecture, "architecture"},
+    {&ImageDetail::virtualization_type, "virtualizationType"},
+    {&ImageDetail::root_device_name, "rootDeviceName"},
+    {&ImageDetail::boot_mode, "bootMode"},
+    {&ImageDetail::sriov_net_support, "sriovNetSupport"},
+    {&ImageDetail::tpm_support, "tpmSupport"},
+    {&ImageDetail::imds_support, "imdsSupport"},
+};
+
 ImageDetail ReadImageDetail(const pugi::xml_node& item) {
   ImageDetail i;
-  i.image_id = ChildText(item, "imageId");
-  i.name = ChildText(item, "name");
-  i.description = ChildText(item, "description");
-  i.owner_id = ChildText(item, "imageOwnerId");
-  i.state = ChildText(item, "imageState");
-  i.architecture = ChildText(item, "architecture");
-  i.virtualization_type = ChildText(item, "virtualizationType");
-  i.root_device_name = ChildText(item, "rootDeviceName");
-  i.boot_mode = ChildText(item, "bootMode");
-  i.sriov_net_support = ChildText(item, "sriovNetSupport");
-  i.tpm_support = ChildText(item, "tpmSupport");
-  i.imds_support = ChildText(item, "imdsSupport");
+  for (const auto& [member, name] : kImageText) i.*member = ChildText(item, name);
   i.ena_support = ChildBool(item, "enaSupport");
   for (pugi::xml_node m : item.child("blockDeviceMapping").children("item")) i.devices.push_back(ReadDevice(m));
   return i;

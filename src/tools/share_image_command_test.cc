@@ -79,13 +79,22 @@ class ShareImageCommandTest : public ::testing::Test {
     options_.target_account_id = "222233334444";
     options_.target_profile = "dst";
   }
+  void IdentityAnswers(const std::string& target_account = "222233334444") {
+    fake_.Answer(kSrc, "GetCallerIdentity", Identity("111111111111"));
+    fake_.Answer(kDst, "GetCallerIdentity", Identity(target_account));
+  }
   // The source side up to the key: identities, the image, its snapshot under `key`.
   void SourceAnswers(const std::string& key, const std::string& manager) {
-    fake_.Answer(kSrc, "GetCallerIdentity", Identity("111111111111"));
-    fake_.Answer(kDst, "GetCallerIdentity", Identity("222233334444"));
+    IdentityAnswers();
     fake_.Answer(kSrc, "DescribeImages", Images("ami-0src", "111111111111", "snap-src"));
     fake_.Answer(kSrc, "DescribeSnapshots", Snapshots(Snapshot("snap-src", "111111111111", key)));
     fake_.Answer(kSrc, "DescribeKey", KeyMeta(key, manager));
+  }
+  // A policy that lets the target use the source key.
+  void AllowingPolicyAnswer() {
+    json allowing = json::parse(OwnerOnlyPolicy());
+    allowing["Statement"].push_back(StatementForAccount("222233334444", {"kms:*"}));
+    fake_.Answer(kSrc, "GetKeyPolicy", json{{"Policy", allowing.dump()}}.dump());
   }
   int Run() {
     std::istringstream in;
@@ -135,8 +144,7 @@ TEST_F(ShareImageCommandTest, UpdateKeyPolicyNeedsYesOffATerminal) {
 }
 
 TEST_F(ShareImageCommandTest, AnImageNotYetAvailableIsRefused) {
-  fake_.Answer(kSrc, "GetCallerIdentity", Identity("111111111111"));
-  fake_.Answer(kDst, "GetCallerIdentity", Identity("222233334444"));
+  IdentityAnswers();
   fake_.Answer(kSrc, "DescribeImages", Images("ami-0src", "111111111111", "snap-src", "pending"));
   EXPECT_EQ(Run(), 1);
   EXPECT_NE(err_.str().find("ami-0src is pending, not available"), std::string::npos) << err_.str();
@@ -144,8 +152,7 @@ TEST_F(ShareImageCommandTest, AnImageNotYetAvailableIsRefused) {
 }
 
 TEST_F(ShareImageCommandTest, AWrongTargetProfileIsAConfigurationError) {
-  fake_.Answer(kSrc, "GetCallerIdentity", Identity("111111111111"));
-  fake_.Answer(kDst, "GetCallerIdentity", Identity("999999999999"));
+  IdentityAnswers("999999999999");
   EXPECT_EQ(Run(), 2);
   EXPECT_NE(err_.str().find("--target-profile dst is account 999999999999"), std::string::npos) << err_.str();
   EXPECT_EQ(fake_.Count("DescribeImages"), 0u);
@@ -153,9 +160,7 @@ TEST_F(ShareImageCommandTest, AWrongTargetProfileIsAConfigurationError) {
 
 TEST_F(ShareImageCommandTest, SharesCopiesUnderTheTargetKeyAndRegisters) {
   SourceAnswers(kSourceKey, "CUSTOMER");
-  json allowing = json::parse(OwnerOnlyPolicy());
-  allowing["Statement"].push_back(StatementForAccount("222233334444", {"kms:*"}));
-  fake_.Answer(kSrc, "GetKeyPolicy", json{{"Policy", allowing.dump()}}.dump());
+  AllowingPolicyAnswer();
   fake_.Answer(kSrc, "ModifySnapshotAttribute", "<ModifySnapshotAttributeResponse><return>true</return>"
                                                 "</ModifySnapshotAttributeResponse>");
   fake_.Answer(kDst, "GetEbsDefaultKmsKeyId",
@@ -199,9 +204,7 @@ TEST_F(ShareImageCommandTest, SharesCopiesUnderTheTargetKeyAndRegisters) {
 
 TEST_F(ShareImageCommandTest, ARerunReusesTheEarlierCopyAndImage) {
   SourceAnswers(kSourceKey, "CUSTOMER");
-  json allowing = json::parse(OwnerOnlyPolicy());
-  allowing["Statement"].push_back(StatementForAccount("222233334444", {"kms:*"}));
-  fake_.Answer(kSrc, "GetKeyPolicy", json{{"Policy", allowing.dump()}}.dump());
+  AllowingPolicyAnswer();
   fake_.Answer(kSrc, "ModifySnapshotAttribute", "<ModifySnapshotAttributeResponse/>");
   options_.target_kms_key_id = kTargetKey;
   fake_.Answer(kDst, "DescribeKey", KeyMeta(kTargetKey, "CUSTOMER"));
