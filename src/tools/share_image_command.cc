@@ -11,6 +11,7 @@
 #include "tools/kms_api.h"
 #include "tools/share_image_checks.h"
 #include "tools/share_image_plan.h"
+#include "tools/share_image_run.h"
 #include "tools/sts_api.h"
 
 namespace kura::tools {

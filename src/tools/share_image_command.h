@@ -9,17 +9,15 @@
 // AMI over the copies. A re-run after an interruption reuses the copies and
 // the image an earlier run made (share_image_plan.h says how).
 // Exit status: 0 done, 1 refused or failed (AWS's error code and message on
-// `err`), 2 usage or configuration errors (no credentials, wrong account).
+// stderr), 2 usage or configuration errors (no credentials, wrong account).
+// This header stays light (main.cc includes it); share_image_run.h has the rest.
 // Thread-safety: a function.
 #pragma once
 
-#include <iosfwd>
 #include <string>
 
 #include "client/credentials.h"
-#include "tools/aws_client.h"
 #include "tools/aws_config.h"
-#include "tools/copy_progress.h"
 
 namespace kura::tools {
 
@@ -37,18 +35,10 @@ struct ShareImageOptions {
   bool share_launch_permission = false;
 };
 
-// Where the command reads and writes, and the seams for tests.
-struct ShareImageIo {
-  std::ostream& out;  // the result (text or JSON), the statement to add
-  std::ostream& err;  // progress, notes, errors
-  std::istream& in;   // the answer to a confirmation
-  bool terminal = false;  // stdin and stderr are a terminal: prompts and a redrawn progress line
-  AwsClientHooks aws_hooks;
-  WaitHooks wait_hooks;
-};
-
-int RunShareImage(const ShareImageOptions& options, const client::EnvLookup& env, ShareImageIo& io);
-// The same on std::cout, std::cerr and std::cin, `terminal` when stdin and stderr are ttys.
+// Runs it on std::cout (the result, the statement to add), std::cerr
+// (progress, notes, errors) and std::cin (confirmations); prompts and a
+// redrawn progress line only when stdin and stderr are terminals.
+// share_image_run.h has the variant with seams for tests.
 int RunShareImageOnStdio(const ShareImageOptions& options, const client::EnvLookup& env);
 
 }  // namespace kura::tools

@@ -1,4 +1,4 @@
-#include "tools/share_image_command.h"
+#include "tools/share_image_run.h"
 
 #include <nlohmann/json.hpp>
 
