@@ -162,19 +162,18 @@ int main(int argc, char** argv) {
   kura::tools::ShareImageOptions share_image;
   auto* share_image_cmd = encrypt_group->add_subcommand(
       "share-image", "copy an AMI with encrypted snapshots into another account, under that account's key");
-  share_image_cmd->add_option("--image-id", share_image.image_id, "the AMI, owned by the source account")->required();
-  share_image_cmd->add_option("--target-account-id", share_image.target_account_id, "the account receiving it")
-      ->required();
+  // Required options and --output are checked by the command itself, so that
+  // every usage error exits 2 as it documents (CLI11 would exit 105-109).
+  share_image_cmd->add_option("--image-id", share_image.image_id, "(required) the AMI, owned by the source account");
+  share_image_cmd->add_option("--target-account-id", share_image.target_account_id,
+                              "(required) the account receiving it");
   share_image_cmd->add_option("--target-profile", share_image.target_profile,
-                              "credentials profile of the target account (copies and registers there)")
-      ->required();
+                              "(required) credentials profile of the target account (copies and registers there)");
   share_image_cmd->add_option("--target-kms-key-id", share_image.target_kms_key_id,
                               "the target's key for the copies (default: its default EBS key)");
   share_image_cmd->add_option("--target-region", share_image.target_region, "the target region (default: --region)");
   share_image_cmd->add_option("--name", share_image.name, "the new AMI's name (default: the source's)");
-  share_image_cmd->add_option("--output", share_image.output, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  share_image_cmd->add_option("--output", share_image.output, "text or json")->capture_default_str();
   share_image_cmd->add_flag("--update-key-policy", share_image.update_key_policy,
                             "add the missing statement to the source key's policy (asks first unless --yes)");
   share_image_cmd->add_flag("--share-launch-permission", share_image.share_launch_permission,
@@ -186,13 +185,7 @@ int main(int argc, char** argv) {
                               "the source region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
   share_image_cmd->add_option("--profile", share_image.aws.profile, "credentials profile of the source account");
 
-  // As CLI11_PARSE, but every usage error exits 2, as the tools document
-  // (CLI11's own codes, 105-109, mean nothing to a script); --help still exits 0.
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  CLI11_PARSE(app, argc, argv);
 
   kura::base::LogLevel level;
   if (!kura::base::ParseLogLevel(log_level, &level)) {

@@ -73,6 +73,7 @@ class ShareImageRun {
 
   int Validate() {
     if (o_.output != "text" && o_.output != "json") return Usage("--output must be text or json");
+    if (o_.image_id.empty()) return Usage("--image-id is required: the AMI to move");
     if (o_.image_id.rfind("ami-", 0) != 0) return Usage("--image-id must be an AMI id (ami-...)");
     if (!IsAccountId(o_.target_account_id)) return Usage("--target-account-id must be 12 digits");
     if (o_.target_profile.empty()) return Usage("--target-profile is required: the target account's credentials");
