@@ -151,7 +151,6 @@ int main(int argc, char** argv) {
   audit_report_cmd->add_option("--profile", audit_report.aws.profile, "credentials and config profile");
 
   app.add_subcommand("version", "print the version");
-
   // kura encrypt share-image: an AMI with encrypted snapshots into another account (public APIs only).
   // `encrypt` may already exist (the other encrypt subcommands, defined above); share-image joins it.
   auto existing_encrypt = app.get_subcommands([](CLI::App* a) { return a->get_name() == "encrypt"; });
