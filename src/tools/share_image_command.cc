@@ -66,6 +66,10 @@ class ShareImageRun {
     io_.err << kPrefix << message << "\n";
     return kExitUsage;
   }
+  int Refused(const std::string& message) {
+    io_.err << kPrefix << message << "\n";
+    return kExitRefused;
+  }
   int Failed(const std::string& what, const AwsError& error) {
     io_.err << kPrefix << what << ": " << error.ToString() << "\n";
     return kExitRefused;
@@ -168,11 +172,10 @@ class ShareImageRun {
       const json statement = StatementFor(*k);
       io_.err << "The policy of " << k->key_arn << " gets this statement:\n" << statement.dump(2) << "\n";
       if (!Confirm("Add it to the key policy?")) {
-        io_.err << kPrefix << "the key policy was left as it was; nothing was shared\n";
-        return kExitRefused;
+        return Refused("the key policy was left as it was; nothing was shared");
       }
       auto updated = AppendStatement(k->policy, statement);
-      if (!updated.ok()) return Usage(updated.status().message());
+      if (!updated.ok()) return Refused(updated.status().message());
       if (auto put = PutKeyPolicy(*source_, k->key_arn, *updated); !put.ok()) {
         return Failed("PutKeyPolicy on " + k->key_arn, put.error());
       }
@@ -180,9 +183,8 @@ class ShareImageRun {
       if (!reread.ok()) return Failed("GetKeyPolicy on " + k->key_arn, reread.error());
       auto again = CheckKeyPolicyForAccount(*reread, k->key_arn, o_.target_account_id, target_arn_);
       if (!again.ok() || !again->MissingActions().empty()) {
-        io_.err << kPrefix << "the policy of " << k->key_arn << " still does not allow account "
-                << o_.target_account_id << " after the update\n";
-        return kExitRefused;
+        return Refused("the policy of " + k->key_arn + " still does not allow account " + o_.target_account_id +
+                       " after the update");
       }
       io_.err << "updated the policy of " << k->key_arn << "\n";
     }
@@ -253,9 +255,7 @@ class ShareImageRun {
     if (!states.ok()) return Failed("waiting for the copies", states.error());
     for (const auto& st : *states) {
       if (st.state != "completed") {
-        io_.err << kPrefix << "the copy " << st.snapshot_id << " failed (" << st.state << "): " << st.state_message
-                << "\n";
-        return kExitRefused;
+        return Refused("the copy " + st.snapshot_id + " failed (" + st.state + "): " + st.state_message);
       }
       for (auto& c : copies) {
         if (c.snapshot_id == st.snapshot_id && !st.kms_key_id.empty()) c.kms_key_id = st.kms_key_id;
@@ -277,15 +277,14 @@ class ShareImageRun {
     if (reused) {
       const ImageDetail& found = existing->front();
       if (!ImageUsesCopies(found, source, map)) {
-        io_.err << kPrefix << "account " << o_.target_account_id << " already has an image named \"" << name
-                << "\" (" << found.image_id << ") over other snapshots; choose another --name\n";
-        return kExitRefused;
+        return Refused("account " + o_.target_account_id + " already has an image named \"" + name + "\" (" +
+                       found.image_id + ") over other snapshots; choose another --name");
       }
       image_id = found.image_id;
       io_.err << "reusing " << image_id << ", registered by an earlier run\n";
     } else {
       auto params = RegisterImageParams(source, name, map, target_key_);
-      if (!params.ok()) return Usage(params.status().message());
+      if (!params.ok()) return Refused(params.status().message());
       auto registered = RegisterImage(*target_, *params);
       if (!registered.ok()) return Failed("registering " + name + " in account " + o_.target_account_id,
                                           registered.error());
@@ -293,10 +292,7 @@ class ShareImageRun {
     }
     auto image = WaitForImage(*target_, image_id, io_.err, io_.wait_hooks);
     if (!image.ok()) return Failed("waiting for " + image_id, image.error());
-    if (image->state != "available") {
-      io_.err << kPrefix << image_id << " is " << image->state << "\n";
-      return kExitRefused;
-    }
+    if (image->state != "available") return Refused(image_id + " is " + image->state);
     Print(image_id, name, reused, copies);
     return kExitOk;
   }
