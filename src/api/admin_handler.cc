@@ -80,19 +80,24 @@ int64_t SystemNow() {
       .count();
 }
 
-// The request body: a JSON object with only `allowed` members, each a string.
-base::Result<json> ParseBody(const std::string& body, std::initializer_list<std::string_view> allowed) {
-  json input = json::object();
-  if (!body.empty()) {
-    input = json::parse(body, nullptr, false);
-    if (input.is_discarded() || !input.is_object()) {
-      return base::InvalidArgumentError("the request body must be a JSON object");
-    }
+// The request body: a JSON object (empty when absent) with only `allowed` members.
+base::Result<json> ParseObject(const std::string& body, std::initializer_list<std::string_view> allowed) {
+  json input = json::parse(body.empty() ? std::string("{}") : body, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) {
+    return base::InvalidArgumentError("the request body must be a JSON object");
   }
   for (const auto& [name, value] : input.items()) {
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       return base::InvalidArgumentError("unknown member '" + name + "'");
     }
+  }
+  return input;
+}
+
+// ParseObject whose members are all strings.
+base::Result<json> ParseBody(const std::string& body, std::initializer_list<std::string_view> allowed) {
+  KURA_ASSIGN_OR_RETURN(json input, ParseObject(body, allowed));
+  for (const auto& [name, value] : input.items()) {
     if (!value.is_string() && !value.is_null()) return base::InvalidArgumentError("'" + name + "' must be a string");
   }
   return input;
@@ -110,15 +115,7 @@ constexpr uint64_t kMaxVolumeIo = 16 << 20;
 
 // The body of a volume action: a JSON object with only `allowed` members.
 base::Result<json> ParseVolumeBody(const std::string& body, std::initializer_list<std::string_view> allowed) {
-  json input = json::parse(body.empty() ? std::string("{}") : body, nullptr, false);
-  if (input.is_discarded() || !input.is_object()) {
-    return base::InvalidArgumentError("the request body must be a JSON object");
-  }
-  for (const auto& [name, value] : input.items()) {
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      return base::InvalidArgumentError("unknown member '" + name + "'");
-    }
-  }
+  KURA_ASSIGN_OR_RETURN(json input, ParseObject(body, allowed));
   for (const char* name : {"InstanceId", "VolumeId"}) {
     auto it = input.find(name);
     if (it == input.end() || !it->is_string() || it->get<std::string>().empty()) {

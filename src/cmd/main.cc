@@ -8,6 +8,7 @@
 #include "cmd/data_dir.h"
 #include "cmd/disk_images.h"
 #include "cmd/serve.h"
+#include "tools/share_image_command.h"  // before audit_command.h: merges beside the encrypt branch
 #include "tools/audit_command.h"
 #include "tools/encrypt_command.h"
 
@@ -186,6 +187,38 @@ int main(int argc, char** argv) {
   }
 
   app.add_subcommand("version", "print the version");
+  // kura encrypt share-image: an AMI with encrypted snapshots into another account (public APIs only).
+  // `encrypt` may already exist (the other encrypt subcommands, defined above); share-image joins it.
+  auto existing_encrypt = app.get_subcommands([](CLI::App* a) { return a->get_name() == "encrypt"; });
+  CLI::App* encrypt_group = existing_encrypt.empty()
+                                ? app.add_subcommand("encrypt", "encrypt EBS volumes and images in place, safely")
+                                : existing_encrypt.front();
+  encrypt_group->require_subcommand(1);
+  kura::tools::ShareImageOptions share_image;
+  auto* share_image_cmd = encrypt_group->add_subcommand(
+      "share-image", "copy an AMI with encrypted snapshots into another account, under that account's key");
+  // Required options and --output are checked by the command itself, so that
+  // every usage error exits 2 as it documents (CLI11 would exit 105-109).
+  share_image_cmd->add_option("--image-id", share_image.image_id, "(required) the AMI, owned by the source account");
+  share_image_cmd->add_option("--target-account-id", share_image.target_account_id,
+                              "(required) the account receiving it");
+  share_image_cmd->add_option("--target-profile", share_image.target_profile,
+                              "(required) credentials profile of the target account (copies and registers there)");
+  share_image_cmd->add_option("--target-kms-key-id", share_image.target_kms_key_id,
+                              "the target's key for the copies (default: its default EBS key)");
+  share_image_cmd->add_option("--target-region", share_image.target_region, "the target region (default: --region)");
+  share_image_cmd->add_option("--name", share_image.name, "the new AMI's name (default: the source's)");
+  share_image_cmd->add_option("--output", share_image.output, "text or json")->capture_default_str();
+  share_image_cmd->add_flag("--update-key-policy", share_image.update_key_policy,
+                            "add the missing statement to the source key's policy (asks first unless --yes)");
+  share_image_cmd->add_flag("--share-launch-permission", share_image.share_launch_permission,
+                            "also let the target launch the source AMI itself");
+  share_image_cmd->add_flag("--yes", share_image.yes, "do not ask for confirmation");
+  share_image_cmd->add_option("--endpoint-url", share_image.aws.endpoint_url,
+                              "send every request here (a kura serve) instead of AWS's public endpoints");
+  share_image_cmd->add_option("--region", share_image.aws.region,
+                              "the source region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
+  share_image_cmd->add_option("--profile", share_image.aws.profile, "credentials profile of the source account");
 
   try {
     app.parse(argc, argv);
@@ -206,6 +239,8 @@ int main(int argc, char** argv) {
     std::cout << "kura " << KURA_VERSION << "\n";
     return 0;
   }
+  // Before `encrypt` itself: share-image is one of its subcommands.
+  if (*share_image_cmd) return kura::tools::RunShareImageOnStdio(share_image, kura::client::ProcessEnv());
   if (*audit_report_cmd) {
     return kura::tools::RunAudit(audit_report, kura::client::ProcessEnv(), std::cout, std::cerr);
   }

@@ -3,9 +3,6 @@
 // as qemu-img fills it from an image file or reads it out to one. The data
 // key is unwrapped exactly as for an instance (a grant for the staging host,
 // Decrypt through it) and wiped when the staging ends.
-#include <chrono>
-#include <thread>
-
 #include "ec2/ec2_service.h"
 #include "ec2/hosts.h"
 
@@ -66,20 +63,9 @@ base::Result<SnapshotRecord> Ec2Service::FinishImport(const Caller& caller, cons
   KURA_RETURN_IF_ERROR(Unstage(caller, volume_id));
   KURA_ASSIGN_OR_RETURN(SnapshotRecord snapshot, CreateSnapshot(caller, volume_id, description, {}));
   KURA_RETURN_IF_ERROR(WaitDurable());
-  for (;;) {
-    {
-      std::lock_guard lock(mu_);
-      const auto* s = store_->Find<SnapshotRecord>(snapshot.id);
-      if (!s) return base::InternalError("snapshot " + snapshot.id + " vanished during the import");
-      if (s->state == SnapshotState::kError) return base::InternalError(s->state_message);
-      if (s->state == SnapshotState::kCompleted) {
-        snapshot = *s;
-        break;
-      }
-    }
-    if (shut_down_) return base::UnavailableError("shutting down");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  KURA_ASSIGN_OR_RETURN(snapshot, AwaitSettled<SnapshotRecord>(snapshot.id, [](const SnapshotRecord& s) {
+                          return s.state == SnapshotState::kCompleted;
+                        }));
   // The snapshot holds the image now; the staging volume goes.
   KURA_RETURN_IF_ERROR(DeleteVolume(caller, volume_id));
   KURA_RETURN_IF_ERROR(WaitDurable());

@@ -526,7 +526,12 @@ class Ec2Service {
   base::Result<VolumeRecord> PrepareLaunchVolume(const Caller& caller, const std::string& image_id,
                                                  const BlockDeviceMapping& mapping, const std::string& zone,
                                                  const std::vector<Tag>& volume_tags);
-  // Waits (polling; worker threads only) until ResumeVolumes finished creating a launch's volume.
+  // Waits (polling; worker threads only) until the record's state satisfies
+  // `settled`: InternalError when it enters its error state or vanishes,
+  // Unavailable on shutdown. Defined for VolumeRecord and SnapshotRecord.
+  template <typename Record>
+  base::Result<Record> AwaitSettled(const std::string& id, bool (*settled)(const Record&));
+  // Until ResumeVolumes finished creating a launch's volume.
   base::Result<VolumeRecord> AwaitVolumeCreated(const std::string& volume_id);
   // Asynchronous instance transitions (worker threads; each takes mu_ itself
   // and re-checks the instance's state before acting).

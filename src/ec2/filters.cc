@@ -1,29 +1,10 @@
 #include "ec2/filters.h"
 
+#include "base/wildcard.h"
 
 namespace kura::ec2 {
 
-bool WildcardMatch(std::string_view pattern, std::string_view text) {
-  // Iterative glob with backtracking to the last `*`: linear in practice and
-  // never recursive, so a hostile pattern cannot blow the stack.
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
+bool WildcardMatch(std::string_view pattern, std::string_view text) { return base::WildcardMatch(pattern, text); }
 
 namespace {
 

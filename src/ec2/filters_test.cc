@@ -5,17 +5,6 @@
 namespace kura::ec2 {
 namespace {
 
-TEST(WildcardTest, Matches) {
-  EXPECT_TRUE(WildcardMatch("vol-*", "vol-0123"));
-  EXPECT_TRUE(WildcardMatch("*", ""));
-  EXPECT_TRUE(WildcardMatch("a?c", "abc"));
-  EXPECT_TRUE(WildcardMatch("*b*d", "abcbd"));
-  EXPECT_FALSE(WildcardMatch("a?c", "ac"));
-  EXPECT_FALSE(WildcardMatch("vol-*", "snap-1"));
-  EXPECT_FALSE(WildcardMatch("Web", "web"));  // case-sensitive, as EC2
-  EXPECT_TRUE(WildcardMatch(std::string(200, '*') + "x", std::string(10000, 'a') + "x"));
-}
-
 FilterValues Values() {
   return [](const std::string& name) -> std::optional<std::vector<std::string>> {
     if (name == "status") return std::vector<std::string>{"available"};

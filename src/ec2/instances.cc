@@ -321,18 +321,25 @@ base::Result<Reservation> Ec2Service::RunInstances(const Caller& caller, const R
 
 // ---- asynchronous transitions ------------------------------------------------
 
-base::Result<VolumeRecord> Ec2Service::AwaitVolumeCreated(const std::string& volume_id) {
+template <typename Record>
+base::Result<Record> Ec2Service::AwaitSettled(const std::string& id, bool (*settled)(const Record&)) {
   while (!shut_down_) {
     {
       std::lock_guard lock(mu_);
-      const auto* v = store_->Find<VolumeRecord>(volume_id);
-      if (!v) return base::InternalError("volume " + volume_id + " vanished during launch");
-      if (v->state == VolumeState::kError) return base::InternalError(v->state_message);
-      if (v->state != VolumeState::kCreating) return *v;
+      const auto* record = store_->Find<Record>(id);
+      if (!record) return base::InternalError(id + " vanished while it was awaited");
+      if (record->state == decltype(record->state)::kError) return base::InternalError(record->state_message);
+      if (settled(*record)) return *record;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return base::UnavailableError("shutting down");
+}
+template base::Result<VolumeRecord> Ec2Service::AwaitSettled(const std::string&, bool (*)(const VolumeRecord&));
+template base::Result<SnapshotRecord> Ec2Service::AwaitSettled(const std::string&, bool (*)(const SnapshotRecord&));
+
+base::Result<VolumeRecord> Ec2Service::AwaitVolumeCreated(const std::string& volume_id) {
+  return AwaitSettled<VolumeRecord>(volume_id, [](const VolumeRecord& v) { return v.state != VolumeState::kCreating; });
 }
 
 void Ec2Service::LaunchInstance(const std::string& instance_id) {

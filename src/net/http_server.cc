@@ -17,7 +17,6 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -36,6 +35,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "base/log.h"
+#include "net/io_context_pool.h"
 
 namespace kura::net {
 
@@ -181,8 +181,8 @@ class ServerImpl final : public HttpServer {
   ServerImpl(const HttpServerOptions& options, api::HttpHandler handler)
       : options_(options),
         handler_(std::move(handler)),
-        ioc_(static_cast<int>(std::max(1u, options.io_threads))),
-        acceptor_(asio::make_strand(ioc_)),
+        ios_(options.io_threads, "http_io_exception"),
+        acceptor_(asio::make_strand(ios_.listener())),
         accept_retry_(acceptor_.get_executor()),
         workers_(std::max<size_t>(1, options.worker_threads != 0 ? options.worker_threads
                                                                  : (options.blocking ? options.blocking_threads : 1))) {}
@@ -214,11 +214,9 @@ class ServerImpl final : public HttpServer {
 
   const HttpServerOptions options_;
   const api::HttpHandler handler_;
-  asio::io_context ioc_;
+  IoContextPool ios_;  // the acceptor on the listener context, each connection on one of the others
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::vector<std::thread> io_threads_;
   asio::thread_pool workers_;
   std::atomic<size_t> in_flight_{0};
   uint16_t port_ = 0;
@@ -530,7 +528,7 @@ base::Status ServerImpl::Listen() {
   if (!ec) {
     endpoint = tcp::endpoint(address, options_.port);
   } else {
-    tcp::resolver resolver(ioc_);
+    tcp::resolver resolver(ios_.listener());
     auto results = resolver.resolve(options_.host, std::to_string(options_.port), ec);
     if (ec || results.empty()) {
       return base::InvalidArgumentError("listen on " + options_.host + ":" + std::to_string(options_.port) +
@@ -563,32 +561,17 @@ base::Status ServerImpl::Listen() {
 }
 
 void ServerImpl::Run() {
-  work_.emplace(ioc_.get_executor());
   asio::dispatch(acceptor_.get_executor(), [this] { DoAccept(); });
   running_ = true;
-  unsigned n = std::max(1u, options_.io_threads);
-  for (unsigned i = 0; i < n; ++i) {
-    io_threads_.emplace_back([this] {
-      for (;;) {
-        try {
-          ioc_.run();
-          return;
-        } catch (const std::exception& e) {
-          LogEvent(LogLevel::kError, "http_io_exception", {{"error", e.what()}});
-        } catch (...) {
-          LogEvent(LogLevel::kError, "http_io_exception", {{"error", "unknown"}});
-        }
-      }
-    });
-  }
+  ios_.Run();
   LogEvent(LogLevel::kInfo, "http_listening",
            {{"address", listen_address_},
-            {"io_threads", std::to_string(n)},
+            {"io_threads", std::to_string(ios_.size())},
             {"worker_threads", inline_handlers() ? std::string("0 (inline)") : std::to_string(options_.worker_threads)}});
 }
 
 void ServerImpl::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(ioc_),
+  acceptor_.async_accept(asio::make_strand(ios_.Next()),
                          [this](error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
 }
 
@@ -696,9 +679,8 @@ void ServerImpl::Stop() {
     cv_.wait(lock, [this] { return sessions_.empty(); });
   }
   workers_.join();
-  work_.reset();
-  for (auto& t : io_threads_) t.join();
-  io_threads_.clear();
+  ios_.ReleaseWork();
+  ios_.Join();
   LogEvent(LogLevel::kInfo, "http_stopped", {{"address", listen_address_}});
 }
 

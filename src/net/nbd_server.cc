@@ -6,16 +6,15 @@
 
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "net/io_context_pool.h"
 #include "net/nbd_metrics.h"
 #include "net/nbd_session.h"
 
@@ -55,10 +54,8 @@ bool IsLoopback(const std::string& host) {
 
 struct NbdServer::Impl {
   NbdServerOptions options;
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  IoContextPool ios;  // listeners on the listener context, each connection on one of the others
   asio::thread_pool workers;
-  std::vector<std::thread> threads;
   NbdExportRegistry registry;
   NbdSessionTracker tracker;
   std::unique_ptr<asio::ssl::context> tls;
@@ -70,7 +67,8 @@ struct NbdServer::Impl {
   std::map<std::string, std::shared_ptr<UnixAcceptor>> unix_listeners;
   bool stopped = false;
 
-  explicit Impl(const NbdServerOptions& o) : options(o), workers(std::max(1u, o.worker_threads)) {}
+  explicit Impl(const NbdServerOptions& o)
+      : options(o), ios(o.io_threads, "nbd_io_exception"), workers(std::max(1u, o.worker_threads)) {}
 
   std::string SocketPath(const std::string& instance_id) const {
     return options.socket_dir + "/" + instance_id + ".sock";
@@ -79,7 +77,7 @@ struct NbdServer::Impl {
   awaitable<void> AcceptTcp() {
     for (;;) {
       boost::system::error_code ec;
-      asio::ip::tcp::socket socket = co_await tcp->async_accept(asio::redirect_error(use_awaitable, ec));
+      asio::ip::tcp::socket socket = co_await tcp->async_accept(ios.Next(), asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !tcp->is_open()) break;
         continue;  // e.g. EMFILE: keep serving the others
@@ -91,7 +89,7 @@ struct NbdServer::Impl {
   awaitable<void> AcceptUnix(std::shared_ptr<UnixAcceptor> acceptor, std::string instance_id) {
     for (;;) {
       boost::system::error_code ec;
-      auto socket = co_await acceptor->async_accept(asio::redirect_error(use_awaitable, ec));
+      auto socket = co_await acceptor->async_accept(ios.Next(), asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
         continue;
@@ -103,7 +101,7 @@ struct NbdServer::Impl {
   base::Status OpenUnixListener(const std::string& instance_id) {
     const std::string path = SocketPath(instance_id);
     ::unlink(path.c_str());  // a socket left by a killed server
-    auto acceptor = std::make_shared<UnixAcceptor>(io);
+    auto acceptor = std::make_shared<UnixAcceptor>(ios.listener());
     boost::system::error_code ec;
     acceptor->open(asio::local::stream_protocol(), ec);
     if (!ec) acceptor->bind(asio::local::stream_protocol::endpoint(path), ec);
@@ -115,7 +113,7 @@ struct NbdServer::Impl {
       if (stopped) return base::UnavailableError("NBD server stopped");
       unix_listeners[instance_id] = acceptor;
     }
-    asio::co_spawn(io, AcceptUnix(acceptor, instance_id), asio::detached);
+    asio::co_spawn(ios.listener(), AcceptUnix(acceptor, instance_id), asio::detached);
     base::LogEvent(base::LogLevel::kInfo, "nbd_socket_open", {{"instance", instance_id}, {"socket", path}});
     return base::Status::Ok();
   }
@@ -129,7 +127,7 @@ struct NbdServer::Impl {
       acceptor = std::move(it->second);
       unix_listeners.erase(it);
     }
-    asio::post(io, [acceptor] {
+    asio::post(ios.listener(), [acceptor] {
       boost::system::error_code ignored;
       acceptor->close(ignored);
     });
@@ -164,7 +162,7 @@ base::Result<std::shared_ptr<NbdServer>> NbdServer::Start(const NbdServerOptions
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options.tcp_host, ec);
     if (ec) return base::InvalidArgumentError("--nbd-listen: bad address " + options.tcp_host);
-    impl->tcp = std::make_unique<asio::ip::tcp::acceptor>(impl->io);
+    impl->tcp = std::make_unique<asio::ip::tcp::acceptor>(impl->ios.listener());
     asio::ip::tcp::endpoint endpoint(address, options.tcp_port);
     impl->tcp->open(endpoint.protocol(), ec);
     if (!ec) impl->tcp->set_option(asio::socket_base::reuse_address(true), ec);
@@ -175,11 +173,9 @@ base::Result<std::shared_ptr<NbdServer>> NbdServer::Start(const NbdServerOptions
                                                 ec.message()));
     }
     impl->bound_port = impl->tcp->local_endpoint().port();
-    asio::co_spawn(impl->io, impl->AcceptTcp(), asio::detached);
+    asio::co_spawn(impl->ios.listener(), impl->AcceptTcp(), asio::detached);
   }
-  for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) {
-    impl->threads.emplace_back([io = &impl->io] { io->run(); });
-  }
+  impl->ios.Run();
   base::LogEvent(base::LogLevel::kInfo, "nbd_ready",
                  {{"socket_dir", options.socket_dir},
                   {"tcp", options.tcp_enabled ? fmt::format("{}:{}", options.tcp_host, impl->bound_port) : "off"},
@@ -263,7 +259,7 @@ void NbdServer::Stop() {
     impl_->stopped = true;
     listeners.swap(impl_->unix_listeners);
   }
-  asio::post(impl_->io, [this, listeners] {
+  asio::post(impl_->ios.listener(), [this, listeners] {
     boost::system::error_code ignored;
     if (impl_->tcp) impl_->tcp->close(ignored);
     for (const auto& [id, acceptor] : listeners) acceptor->close(ignored);
@@ -275,10 +271,9 @@ void NbdServer::Stop() {
   }
   // Let the accept loops see their closed acceptors and end: run() returns
   // when nothing is left, so no coroutine frame outlives what it points to.
-  impl_->work.reset();
-  if (!drained) impl_->io.stop();
-  for (auto& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  impl_->ios.ReleaseWork();
+  if (!drained) impl_->ios.Stop();
+  impl_->ios.Join();
   impl_->workers.join();
 }
 

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "tools/pagination.h"
+#include "tools/ec2_describe.h"
 
 namespace kura::tools {
 
@@ -21,17 +21,6 @@ Tags ReadTags(const pugi::xml_node& item) {
   Tags tags;
   for (pugi::xml_node tag : item.child("tagSet").children("item")) tags[tag.child_value("key")] = tag.child_value("value");
   return tags;
-}
-
-// Every <item> of `set` across all pages of `action`.
-template <typename T>
-AwsResult<std::vector<T>> DescribeAll(const AwsClient& aws, const char* action, const QueryParams& params,
-                                      const char* set, T (*read)(const pugi::xml_node&)) {
-  std::vector<T> out;
-  KURA_AWS_RETURN_IF_ERROR(PaginateQuery(aws, kEc2, action, params, kEc2Paging, [&](const pugi::xml_node& result) {
-    for (pugi::xml_node item : result.child(set).children("item")) out.push_back(read(item));
-  }));
-  return out;
 }
 
 VolumeInfo ReadVolume(const pugi::xml_node& item) {
