@@ -1,5 +1,5 @@
 // The EC2 requests kura encrypt builds (what keeps a volume's settings) and
-// how its progress reads on a terminal and in a log.
+// how its events read.
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -53,27 +53,15 @@ TEST(EncryptCallsTest, DeleteOnTerminationAndDryRunShapes) {
   EXPECT_EQ(Param(run, "Placement.AvailabilityZone"), "us-east-1a");
 }
 
-TEST(EncryptProgressTest, ATerminalGetsOneRewrittenLineWithAnEstimate) {
-  std::ostringstream out;
-  ProgressReporter progress(out, /*terminal=*/true);
-  progress.Update("snapshot snap-1", 0);
-  progress.Update("snapshot snap-1", 50);
-  progress.Done("snapshot snap-1");
-  const std::string text = out.str();
-  EXPECT_NE(text.find("\r\033[Ksnapshot snap-1 50% elapsed 0s left ~0s"), std::string::npos) << text;
-  EXPECT_EQ(text.back(), '\n');
-}
-
-TEST(EncryptProgressTest, ALogGetsALineEveryTenPoints) {
+TEST(EncryptProgressTest, EventsAreTimestampedLines) {
   std::ostringstream out;
   ProgressReporter progress(out, /*terminal=*/false);
-  for (int p : {0, 3, 9, 10, 15, 42, 100}) progress.Update("copy", p);
+  progress.Line("i-1 StopInstance");
   const std::string text = out.str();
-  EXPECT_EQ(text.find('\r'), std::string::npos);
-  int lines = 0;
-  for (char c : text) lines += c == '\n';
-  EXPECT_EQ(lines, 4) << text;  // 0, 10, 42, 100
-  EXPECT_EQ(ProgressReporter::Duration(std::chrono::seconds(65)), "1m05s");
+  ASSERT_EQ(text.size(), std::string("hh:mm:ss i-1 StopInstance\n").size()) << text;
+  EXPECT_EQ(text.substr(8), " i-1 StopInstance\n");
+  EXPECT_EQ(text[2], ':');
+  EXPECT_FALSE(progress.terminal());
 }
 
 }  // namespace

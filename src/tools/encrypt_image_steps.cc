@@ -20,7 +20,7 @@ AwsStatus CreatePlainImage(RunContext& ctx, JournalInstance& instance, const std
   const Ec2Call call = CreateImageCall(instance.instance_id, ImageName(ctx.journal(), instance),
                                        ctx.journal().no_reboot, {{kTokenTag, token}});
   KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, call, "imageId", id));
-  KURA_AWS_RETURN_IF_ERROR(WaitImageAvailable(ctx.aws(), id, ctx.progress(), ctx.wait()));
+  KURA_AWS_RETURN_IF_ERROR(WaitImageAvailable(ctx.aws(), id, ctx.progress()));
   return Done{};
 }
 
@@ -29,7 +29,7 @@ AwsStatus CopyEncrypted(RunContext& ctx, JournalInstance& instance, const std::s
   const Ec2Call call = CopyImageCall(instance.plain_image_id, ctx.journal().region,
                                      ImageName(ctx.journal(), instance) + "-encrypted", ctx.journal().kms_key_id, token);
   KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, call, "imageId", id));
-  KURA_AWS_RETURN_IF_ERROR(WaitImageAvailable(ctx.aws(), id, ctx.progress(), ctx.wait()));
+  KURA_AWS_RETURN_IF_ERROR(WaitImageAvailable(ctx.aws(), id, ctx.progress()));
   return Done{};
 }
 

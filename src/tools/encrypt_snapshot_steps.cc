@@ -15,7 +15,7 @@ AwsStatus CreateTaggedSnapshot(RunContext& ctx, const Ec2Call& call, const std::
     KURA_AWS_ASSIGN_OR_RETURN(id, FindTaggedSnapshot(ctx.aws(), token));
   }
   KURA_AWS_RETURN_IF_ERROR(CreateOnce(ctx, call, "snapshotId", id));
-  KURA_AWS_RETURN_IF_ERROR(WaitSnapshotCompleted(ctx.aws(), id, ctx.progress(), ctx.wait()));
+  KURA_AWS_RETURN_IF_ERROR(WaitSnapshotCompleted(ctx.aws(), id, ctx.progress()));
   return Done{};
 }
 

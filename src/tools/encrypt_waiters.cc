@@ -1,6 +1,7 @@
 #include "tools/encrypt_waiters.h"
 
-#include <cstdlib>
+#include "tools/copy_progress.h"
+
 #include <optional>
 #include <thread>
 
@@ -28,53 +29,33 @@ AwsResult<T> Poll(const std::string& what, const WaitOptions& options, Probe pro
   }
 }
 
-int Percent(const std::string& progress) { return progress.empty() ? 0 : std::atoi(progress.c_str()); }
-
 }  // namespace
 
-AwsResult<SnapshotInfo> WaitSnapshotCompleted(const AwsClient& aws, const std::string& snapshot_id,
-                                              ProgressReporter& progress, const WaitOptions& options) {
-  const std::string what = "snapshot " + snapshot_id;
-  auto out = Poll<SnapshotInfo>(what, options, [&]() -> AwsResult<std::optional<SnapshotInfo>> {
-    KURA_AWS_ASSIGN_OR_RETURN(auto all, DescribeSnapshots(aws, {{"SnapshotId.1", snapshot_id}}));
-    if (all.empty()) return Failure(what + " disappeared");
-    const SnapshotInfo& s = all.front();
-    if (s.state == "error") return Failure(what + " failed (state error)");
-    progress.Update(what, s.state == "completed" ? 100 : Percent(s.progress));
-    if (s.state == "completed") return std::optional<SnapshotInfo>(s);
-    return std::optional<SnapshotInfo>();
-  });
-  progress.Done(what);
-  return out;
+AwsStatus WaitSnapshotCompleted(const AwsClient& aws, const std::string& snapshot_id, ProgressReporter& progress) {
+  KURA_AWS_ASSIGN_OR_RETURN(auto states, WaitForSnapshots(aws, {snapshot_id}, progress.stream(), progress.terminal()));
+  for (const auto& s : states) {
+    if (s.state != "completed") return Failure("snapshot " + s.snapshot_id + " failed: " + s.state_message);
+  }
+  return Done{};
 }
 
-AwsResult<ImageInfo> WaitImageAvailable(const AwsClient& aws, const std::string& image_id,
-                                        ProgressReporter& progress, const WaitOptions& options) {
-  const std::string what = "image " + image_id;
-  auto out = Poll<ImageInfo>(what, options, [&]() -> AwsResult<std::optional<ImageInfo>> {
-    KURA_AWS_ASSIGN_OR_RETURN(auto all, DescribeImages(aws, {{"ImageId.1", image_id}}));
-    if (all.empty()) return std::optional<ImageInfo>();  // a new image can take a moment to be listed
-    const ImageInfo& i = all.front();
-    if (i.state == "failed" || i.state == "deregistered") return Failure(what + " is " + i.state);
-    if (i.state != "available") {
-      // An image's progress is that of its snapshots.
-      int sum = 0, n = 0;
-      for (const auto& m : i.mappings) {
-        if (m.snapshot_id.empty()) continue;
-        auto snaps = DescribeSnapshots(aws, {{"SnapshotId.1", m.snapshot_id}});
-        if (snaps.ok() && !snaps->empty()) {
-          sum += snaps->front().state == "completed" ? 100 : Percent(snaps->front().progress);
-          ++n;
-        }
-      }
-      progress.Update(what, n ? sum / n : 0);
-      return std::optional<ImageInfo>();
+AwsStatus WaitImageAvailable(const AwsClient& aws, const std::string& image_id, ProgressReporter& progress) {
+  KURA_AWS_ASSIGN_OR_RETURN(auto listed, DescribeImages(aws, {{"ImageId.1", image_id}}));
+  std::vector<std::string> snapshots;
+  for (const auto& image : listed) {
+    for (const auto& m : image.mappings) {
+      if (!m.snapshot_id.empty()) snapshots.push_back(m.snapshot_id);
     }
-    progress.Update(what, 100);
-    return std::optional<ImageInfo>(i);
-  });
-  progress.Done(what);
-  return out;
+  }
+  if (!snapshots.empty()) {
+    KURA_AWS_ASSIGN_OR_RETURN(auto states, WaitForSnapshots(aws, snapshots, progress.stream(), progress.terminal()));
+    for (const auto& s : states) {
+      if (s.state != "completed") return Failure("image " + image_id + ": snapshot " + s.snapshot_id + " failed");
+    }
+  }
+  KURA_AWS_ASSIGN_OR_RETURN(ImageDetail image, WaitForImage(aws, image_id, progress.stream()));
+  if (image.state != "available") return Failure("image " + image_id + " is " + image.state);
+  return Done{};
 }
 
 AwsResult<VolumeInfo> WaitVolume(const AwsClient& aws, const std::string& volume_id, const std::string& state,

@@ -1,7 +1,8 @@
-// Waiting for EC2's asynchronous state changes, as `aws ec2 wait` does but
-// with progress: snapshots and images until completed/available (their
-// Progress % shown), volumes until available or in-use, instances until
-// running or stopped. A failure state (snapshot "error", image "failed", an
+// Waiting for EC2's asynchronous state changes in `kura encrypt`. Snapshots
+// and images go through copy_progress.h (shared with share-image: Progress %,
+// elapsed time and an estimate on a terminal, log lines otherwise); volumes
+// until available or in-use, instances until running, stopped or terminated,
+// poll here. A failure state (a snapshot in error, an image failed, an
 // instance terminated while awaited) ends the wait with an error naming it.
 // Thread-safety: as AwsClient; the reporter is the caller's.
 #pragma once
@@ -16,13 +17,12 @@ namespace kura::tools {
 
 struct WaitOptions {
   std::chrono::milliseconds interval{500};
-  std::chrono::seconds timeout{6 * 3600};  // a big snapshot copy takes hours on AWS
+  std::chrono::seconds timeout{6 * 3600};  // a big copy takes hours on AWS
 };
 
-AwsResult<SnapshotInfo> WaitSnapshotCompleted(const AwsClient& aws, const std::string& snapshot_id,
-                                              ProgressReporter& progress, const WaitOptions& options = {});
-AwsResult<ImageInfo> WaitImageAvailable(const AwsClient& aws, const std::string& image_id,
-                                        ProgressReporter& progress, const WaitOptions& options = {});
+AwsStatus WaitSnapshotCompleted(const AwsClient& aws, const std::string& snapshot_id, ProgressReporter& progress);
+// The image's snapshots with progress first (when it already lists them), then the image itself.
+AwsStatus WaitImageAvailable(const AwsClient& aws, const std::string& image_id, ProgressReporter& progress);
 // `state`: available or in-use (in-use also waits for the attachment to be "attached").
 AwsResult<VolumeInfo> WaitVolume(const AwsClient& aws, const std::string& volume_id, const std::string& state,
                                  const WaitOptions& options = {});
