@@ -122,9 +122,14 @@ std::string JournalStore::DefaultDir() {
 
 std::string JournalStore::PathFor(const std::string& region, std::vector<std::string> instance_ids) const {
   std::sort(instance_ids.begin(), instance_ids.end());
-  std::string name = region;
-  for (size_t i = 0; i < instance_ids.size(); ++i) name += (i == 0 ? "-" : "_") + instance_ids[i];
-  return dir_ + "/" + name + ".json";
+  std::string ids;
+  for (size_t i = 0; i < instance_ids.size(); ++i) ids += (i == 0 ? "" : "_") + instance_ids[i];
+  // A file name has 255 bytes: a long set of instances is named by its digest instead.
+  if (ids.size() > 200) {
+    const crypto::Digest digest = crypto::Sha256({reinterpret_cast<const uint8_t*>(ids.data()), ids.size()});
+    ids = "set-" + base::HexEncode({digest.data(), 16});
+  }
+  return dir_ + "/" + region + "-" + ids + ".json";
 }
 
 namespace {

@@ -157,8 +157,9 @@ class JournalLock {
   int fd_;
 };
 
-// Journals on disk, one per run: <dir>/<region>-<instance ids joined by '_'>.json,
-// so `run` or `resume` with the same instances finds the run again.
+// Journals on disk, one per run: <dir>/<region>-<instance ids joined by '_'>.json
+// (for many instances, <region>-set-<digest of the ids>.json), so `run` or
+// `resume` with the same instances finds the run again.
 class JournalStore {
  public:
   explicit JournalStore(std::string dir) : dir_(std::move(dir)) {}

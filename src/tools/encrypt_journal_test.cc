@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -129,6 +130,13 @@ TEST(EncryptJournalTest, OneFilePerRegionAndInstanceSet) {
   const std::string dir = TempDir();
   JournalStore store(dir);
   EXPECT_EQ(store.PathFor("us-east-1", {"i-2", "i-1"}), dir + "/us-east-1-i-1_i-2.json");
+  std::vector<std::string> many;
+  for (int i = 0; i < 40; ++i) many.push_back("i-0123456789abcde" + std::to_string(i % 10) + std::to_string(i));
+  const std::string long_set = store.PathFor("us-east-1", many);
+  EXPECT_LT(long_set.size() - dir.size(), 64u);
+  EXPECT_EQ(long_set.rfind(dir + "/us-east-1-set-", 0), 0u);
+  std::reverse(many.begin(), many.end());
+  EXPECT_EQ(store.PathFor("us-east-1", many), long_set);  // the same set, whatever the order
   ASSERT_TRUE(store.Save(store.PathFor("us-east-1", {"i-1"}), Sample()).ok());
   ASSERT_TRUE(store.Save(store.PathFor("ap-northeast-1", {"i-1"}), Sample()).ok());
   EXPECT_EQ(store.List("us-east-1"), std::vector<std::string>{dir + "/us-east-1-i-1.json"});
