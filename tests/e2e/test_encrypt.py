@@ -392,3 +392,20 @@ def test_a_stopped_instance_stays_stopped_and_its_copies_are_verified(ec2_server
     s.ec2.start_instances(InstanceIds=[s.iid])
     wait(s.ec2, "instance_running", InstanceIds=[s.iid])
     assert_encrypted_in_place(server, s.iid, s.boot, s.data, s.key)
+
+
+def test_a_tag_filter_encrypts_a_fleet_in_one_journal(ec2_server):
+    server = ec2_server
+    ec2 = server.boto3("ec2")
+    fleet = [setup_instance(server, f"fleet{n}") for n in range(2)]
+    ec2.create_tags(Resources=[iid for iid, *_ in fleet], Tags=[{"Key": "fleet", "Value": "db"}])
+    key = customer_key(server)
+    journal_dir = tempfile.mkdtemp(prefix="kura-encrypt-journal-")
+    code, out, err = run_encrypt(server, "run", "--filters", "Name=tag:fleet,Values=db", "--kms-key-id", key, "--yes",
+                                 "--output", "json", journal_dir=journal_dir)
+    assert code == 0, err
+    run = json.loads(out)["Run"]
+    assert sorted(i["instance_id"] for i in run["instances"]) == sorted(iid for iid, *_ in fleet)
+    assert len([f for f in os.listdir(journal_dir) if f.endswith(".json")]) == 1
+    for iid, boot, data, _ in fleet:
+        assert_encrypted_in_place(server, iid, boot, data, key)
