@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -34,10 +35,17 @@ base::Result<DeviceDigest> AttachedVolumeSha256(const AwsClient& aws, const std:
   while (true) {
     auto answer = aws.PostJson(kKuraAdmin, "/_kura/admin/NbdExports", {{"InstanceId", instance_id}});
     if (!answer.ok()) return base::UnavailableError("NbdExports: " + answer.error().ToString());
-    for (const auto& e : answer->value("Exports", nlohmann::json::array())) {
-      // The Unix socket: the tool runs beside kura serve; no PSK needs handling.
-      if (e.value("VolumeId", "") == volume_id) return NbdSha256(e.value("Uri", ""));
+    std::string uri;
+    for (auto& e : (*answer)["Exports"]) {
+      // The answer carries the instance's TLS pre-shared key, which the Unix socket does not need.
+      if (e.contains("TlsPsk") && e["TlsPsk"].is_string()) {
+        std::string& psk = e["TlsPsk"].get_ref<std::string&>();
+        std::fill(psk.begin(), psk.end(), '\0');
+      }
+      if (e.value("VolumeId", "") == volume_id) uri = e.value("Uri", "");
     }
+    // The Unix socket: the tool runs beside kura serve.
+    if (!uri.empty()) return NbdSha256(uri);
     if (std::chrono::steady_clock::now() > deadline) {
       return base::UnavailableError(volume_id + " is not an NBD export of " + instance_id);
     }
