@@ -161,6 +161,10 @@ class EncryptCommand {
       } else if (j.method == EncryptMethod::kSnapshot && !j.stop_instance) {
         w.push_back(i.instance_id + ": writes made after a volume's snapshot are not in its encrypted copy; stop "
                     "writing or use --stop-instance (the verification reports any difference)");
+        if (!StopsInstance(i)) {
+          w.push_back(i.instance_id + ": its data volumes are detached while it runs: unmount them in the guest "
+                      "first (as AWS requires for a clean detach) or use --stop-instance");
+        }
       }
     }
     if (!CanVerifyContent(aws_)) w.push_back("the target is AWS: volume content is not verified (kura only)");

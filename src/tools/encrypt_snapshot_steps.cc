@@ -72,7 +72,6 @@ AwsStatus AttachIfDetached(RunContext& ctx, const std::string& volume_id, const 
   return Done{};
 }
 
-
 AwsStatus RunSnapshotStep(RunContext& ctx, JournalInstance& instance, Step& step) {
   Journal& journal = ctx.journal();
   JournalVolume* v = step.volume_id.empty() ? nullptr : FindVolume(instance, step.volume_id);
