@@ -16,6 +16,8 @@ KURA_PACKAGES=(
   python3 python3-pytest python3-cryptography python3-boto3 awscli
   # NBD clients for the tests and image import/export; peers for bench/ (nbdkit, fio, cryptsetup).
   qemu-utils libnbd-bin python3-libnbd nbdkit fio cryptsetup-bin
+  # kura encrypt verifies volumes through NBD with libnbd.
+  libnbd-dev
 )
 
 kura_install_packages() {

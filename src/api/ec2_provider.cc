@@ -476,6 +476,28 @@ base::Result<json> DescribeInstanceTypes(Ec2Service& svc, const Caller& c, const
   return out;
 }
 
+// Only BlockDeviceMapping's DeleteOnTermination is served; the other
+// attributes describe hardware and networking kura does not model.
+base::Result<json> ModifyInstanceAttribute(Ec2Service& svc, const Caller& c, const DocumentReader& in) {
+  KURA_ASSIGN_OR_RETURN(auto id, in.String("InstanceId"));
+  KURA_ASSIGN_OR_RETURN(auto mappings, in.Structures("BlockDeviceMappings"));
+  if (mappings.empty()) {
+    return ec2::Ec2Status(Ec2Error::kUnsupportedOperation,
+                          "kura's ModifyInstanceAttribute changes only BlockDeviceMapping DeleteOnTermination");
+  }
+  std::vector<ec2::DeleteOnTerminationChange> changes;
+  for (const auto& m : mappings) {
+    ec2::DeleteOnTerminationChange change;
+    KURA_ASSIGN_OR_RETURN(change.device_name, m.String("DeviceName"));
+    KURA_ASSIGN_OR_RETURN(auto ebs, m.Structure("Ebs"));
+    if (!ebs) return ec2::Ec2Status(Ec2Error::kMissingParameter, "BlockDeviceMapping needs Ebs.DeleteOnTermination");
+    KURA_ASSIGN_OR_RETURN(change.volume_id, ebs->String("VolumeId"));
+    KURA_ASSIGN_OR_RETURN(change.delete_on_termination, ebs->Bool("DeleteOnTermination"));
+    changes.push_back(std::move(change));
+  }
+  return Empty(svc.ModifyDeleteOnTermination(c, id, changes));
+}
+
 base::Result<json> DescribeInstanceAttribute(Ec2Service& svc, const Caller& c, const DocumentReader& in) {
   KURA_ASSIGN_OR_RETURN(auto id, in.String("InstanceId"));
   KURA_ASSIGN_OR_RETURN(auto attribute, in.String("Attribute"));
@@ -639,6 +661,7 @@ const std::map<std::string, Operation, std::less<>>& Operations() {
       {"TerminateInstances", {TerminateInstances, {{"instance", "InstanceIds"}}}},
       {"DescribeInstanceTypes", {DescribeInstanceTypes, {}}},
       {"DescribeInstanceAttribute", {DescribeInstanceAttribute, {{"instance", "InstanceId"}}}},
+      {"ModifyInstanceAttribute", {ModifyInstanceAttribute, {{"instance", "InstanceId"}}}},
       {"CreateTags", {CreateTags, {{"", "Resources"}}}},
       {"DeleteTags", {DeleteTags, {{"", "Resources"}}}},
       {"DescribeTags", {DescribeTags, {}}},

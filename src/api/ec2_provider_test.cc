@@ -484,6 +484,22 @@ TEST_F(Ec2ProviderTest, CreateVolumeRoundTrip) {
   EXPECT_EQ(no_tags.code, "InvalidParameterValue");
 }
 
+TEST_F(Ec2ProviderTest, ModifyInstanceAttributeChangesOnlyDeleteOnTermination) {
+  // Only what the provider reads is checked here; the domain's rules are in instances_test.cc.
+  WireError other = CallError(*provider_, "ModifyInstanceAttribute",
+                              json{{"InstanceId", "i-0123456789abcdef0"}, {"InstanceType", {{"Value", "t3.large"}}}});
+  EXPECT_EQ(other.code, "UnsupportedOperation");
+  WireError no_ebs = CallError(*provider_, "ModifyInstanceAttribute",
+                               json::parse(R"({"InstanceId":"i-0123456789abcdef0",
+                                   "BlockDeviceMappings":[{"DeviceName":"/dev/sdf"}]})"));
+  EXPECT_EQ(no_ebs.code, "MissingParameter");
+  WireError unknown = CallError(*provider_, "ModifyInstanceAttribute",
+                                json::parse(R"({"InstanceId":"i-0123456789abcdef0",
+                                    "BlockDeviceMappings":[{"DeviceName":"/dev/sdf",
+                                                            "Ebs":{"DeleteOnTermination":true}}]})"));
+  EXPECT_EQ(unknown.code, "InvalidInstanceID.NotFound");
+}
+
 TEST_F(Ec2ProviderTest, EveryServedOperationHasAHandler) {
   auto model = ServiceModel::Load("ec2");
   ASSERT_TRUE(model.ok());

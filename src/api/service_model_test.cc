@@ -159,7 +159,7 @@ TEST(ServiceModelTest, Ec2Model) {
   EXPECT_EQ(ec2->api_version(), "2016-11-15");
   // The model spells it without the trailing slash; AWS sends it with one.
   EXPECT_EQ(ec2->xml_namespace(), "http://ec2.amazonaws.com/doc/2016-11-15/");
-  EXPECT_EQ(ec2->OperationNames().size(), 47u);
+  EXPECT_EQ(ec2->OperationNames().size(), 48u);
   const Operation* describe = ec2->FindOperation("DescribeVolumes");
   ASSERT_NE(describe, nullptr);
   const Member* ids = describe->input->FindMember("VolumeIds");

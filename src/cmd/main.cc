@@ -10,6 +10,9 @@
 #include "cmd/serve.h"
 #include "tools/share_image_command.h"  // before audit_command.h: merges beside the encrypt branch
 #include "tools/audit_command.h"
+#include "tools/encrypt_command.h"
+
+#include <unistd.h>
 
 #ifndef KURA_VERSION
 #define KURA_VERSION "dev"
@@ -150,6 +153,39 @@ int main(int argc, char** argv) {
                                "the region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
   audit_report_cmd->add_option("--profile", audit_report.aws.profile, "credentials and config profile");
 
+  // kura encrypt: a client of the public APIs, against kura or real AWS.
+  kura::tools::EncryptCommandOptions encrypt;
+  auto* encrypt_cmd = app.add_subcommand("encrypt", "encrypt the existing EBS volumes of instances, safely (journaled)");
+  encrypt_cmd->require_subcommand(1);
+  const std::vector<std::pair<std::string, std::string>> encrypt_commands = {
+      {"plan", "print the steps, their downtime, KMS requests and cost; check every permission; change nothing"},
+      {"run", "plan, check, then (with --yes) encrypt; an unfinished run of the same instances is resumed"},
+      {"resume", "continue an interrupted run"},
+      {"rollback", "put the original volumes and instance state back (--yes)"},
+      {"cleanup", "delete the old volumes, snapshots and images the run kept (--yes)"}};
+  for (const auto& [name, help] : encrypt_commands) {
+    auto* c = encrypt_cmd->add_subcommand(name, help);
+    c->add_option("--instance-ids", encrypt.instance_ids, "the instances");
+    c->add_option("--filters", encrypt.filters, "instances matching Name=tag:KEY,Values=V1,V2 (as the aws CLI)");
+    c->add_option("--method", encrypt.method, "snapshot (keeps the instance) or image (a replacement from an encrypted AMI)")
+        ->check(CLI::IsMember({"snapshot", "image"}))
+        ->capture_default_str();
+    c->add_option("--kms-key-id", encrypt.kms_key_id, "the KMS key (default: the account's default EBS key)");
+    c->add_flag("--stop-instance", encrypt.stop_instance,
+                "snapshot: stop the instance for the whole run (consistent copies); image: stop the old instance at the end");
+    c->add_flag("--no-reboot", encrypt.no_reboot, "image: CreateImage without rebooting the instance");
+    c->add_flag("--terminate-old", encrypt.terminate_old, "image: terminate the old instance at the end");
+    c->add_flag("--yes", encrypt.yes, "do it (run, rollback, cleanup)");
+    c->add_flag("--cleanup", encrypt.cleanup, "run: delete what the run kept once it succeeded");
+    c->add_option("--journal-dir", encrypt.journal_dir, "where run journals live (default ~/.kura/encrypt)");
+    c->add_option("--output", encrypt.output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+    c->add_option("--endpoint-url", encrypt.aws.endpoint_url,
+                  "send every request here (a kura serve) instead of AWS's public endpoints");
+    c->add_option("--region", encrypt.aws.region, "the region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)");
+    c->add_option("--profile", encrypt.aws.profile, "credentials and config profile");
+    c->callback([&encrypt, name = name] { encrypt.command = name; });
+  }
+
   app.add_subcommand("version", "print the version");
   // kura encrypt share-image: an AMI with encrypted snapshots into another account (public APIs only).
   // `encrypt` may already exist (the other encrypt subcommands, defined above); share-image joins it.
@@ -184,7 +220,13 @@ int main(int argc, char** argv) {
                               "the source region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)");
   share_image_cmd->add_option("--profile", share_image.aws.profile, "credentials profile of the source account");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // kura encrypt promises 2 for every usage error; CLI11's own codes stay for the rest.
+    return code != 0 && *encrypt_cmd ? 2 : code;
+  }
 
   kura::base::LogLevel level;
   if (!kura::base::ParseLogLevel(log_level, &level)) {
@@ -201,6 +243,10 @@ int main(int argc, char** argv) {
   if (*share_image_cmd) return kura::tools::RunShareImageOnStdio(share_image, kura::client::ProcessEnv());
   if (*audit_report_cmd) {
     return kura::tools::RunAudit(audit_report, kura::client::ProcessEnv(), std::cout, std::cerr);
+  }
+  if (*encrypt_cmd) {
+    const bool terminal = ::isatty(encrypt.output == "json" ? STDERR_FILENO : STDOUT_FILENO) == 1;
+    return kura::tools::RunEncrypt(encrypt, kura::client::ProcessEnv(), std::cout, std::cerr, terminal);
   }
   if (*create_account_cmd) return kura::cmd::AdminCreateAccount(admin_client, create_account, std::cout, std::cerr);
   if (*create_key_cmd) return kura::cmd::AdminCreateAccessKey(admin_client, create_key, std::cout, std::cerr);

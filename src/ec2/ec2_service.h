@@ -118,6 +118,13 @@ struct DetachVolumeRequest {
   bool force = false;
 };
 
+// One BlockDeviceMapping entry of ModifyInstanceAttribute.
+struct DeleteOnTerminationChange {
+  std::string device_name;
+  std::string volume_id;  // optional: must be the volume at device_name when given
+  bool delete_on_termination = false;
+};
+
 struct ModifyVolumeRequest {
   std::string volume_id;
   std::optional<int64_t> size_gib;
@@ -285,6 +292,10 @@ class Ec2Service {
   base::Result<VolumeAttachment> AttachVolume(const Caller& caller, const std::string& volume_id,
                                               const std::string& instance_id, const std::string& device);
   base::Result<VolumeAttachment> DetachVolume(const Caller& caller, const DetachVolumeRequest& request);
+  // ModifyInstanceAttribute BlockDeviceMapping: DeleteOnTermination of the
+  // volumes attached at the given devices (the one attribute kura changes).
+  base::Status ModifyDeleteOnTermination(const Caller& caller, const std::string& instance_id,
+                                         const std::vector<DeleteOnTerminationChange>& changes);
   base::Result<VolumeModification> ModifyVolume(const Caller& caller, const ModifyVolumeRequest& request);
   base::Result<Page<VolumeRecord>> DescribeVolumeStatus(const Caller& caller, const std::vector<std::string>& ids,
                                                         const std::vector<Filter>& filters, const PageRequest& page);

@@ -279,6 +279,56 @@ TEST_F(InstancesTest, StopWipesHostKeysAndStartNeedsCreateGrant) {
   EXPECT_EQ(running->at(0).current, InstanceState::kRunning);
 }
 
+TEST_F(InstancesTest, AStoppedInstanceTakesANewRootVolumeAtItsRootDevice) {
+  InstanceRecord i = Launch(Alice(), [&] {
+    RunInstancesRequest r;
+    r.image_id = NewImage(Alice(), "new-root");
+    return r;
+  }());
+  const std::string root = i.block_devices.at(0).volume_id;
+  const std::string replacement = NewVolume(Alice());
+  // Taken while the old root is attached.
+  EXPECT_EC2_ERROR(svc_->AttachVolume(Alice(), replacement, i.id, "/dev/xvda"), Ec2Error::kInvalidParameterValue);
+  ASSERT_TRUE(svc_->StopInstances(Alice(), {i.id}, false).ok());
+  WaitIdle();
+  DetachVolumeRequest detach;
+  detach.volume_id = root;
+  ASSERT_TRUE(svc_->DetachVolume(Alice(), detach).ok());
+  WaitIdle();
+  auto attached = svc_->AttachVolume(Alice(), replacement, i.id, "/dev/xvda");
+  ASSERT_TRUE(attached.ok()) << attached.status().ToString();
+  WaitIdle();
+  EXPECT_EQ(Instance(Alice(), i.id).block_devices.at(0).volume_id, replacement);
+}
+
+TEST_F(InstancesTest, ModifyDeleteOnTerminationChangesTheAttachmentAndWhatTerminateDeletes) {
+  const std::string image = NewImage(Alice(), "dot-root");
+  RunInstancesRequest r;
+  r.image_id = image;
+  InstanceRecord i = Launch(Alice(), r);
+  ASSERT_EQ(i.state, InstanceState::kRunning);
+  const std::string data = NewVolume(Alice());
+  ASSERT_TRUE(svc_->AttachVolume(Alice(), data, i.id, "/dev/sdf").ok());
+  WaitIdle();
+  EXPECT_FALSE(Volume(Alice(), data)->attachment->delete_on_termination);  // AttachVolume's default
+
+  ASSERT_TRUE(svc_->ModifyDeleteOnTermination(Alice(), i.id, {{"sdf", data, true}}).ok());
+  EXPECT_TRUE(Volume(Alice(), data)->attachment->delete_on_termination);
+  for (const auto& bd : Instance(Alice(), i.id).block_devices) EXPECT_TRUE(bd.delete_on_termination);
+  // The wrong volume at a device, a device with nothing attached, and no change at all are refused.
+  EXPECT_EC2_ERROR(svc_->ModifyDeleteOnTermination(Alice(), i.id, {{"/dev/sdf", "vol-00000000", false}}),
+                   Ec2Error::kInvalidParameterValue);
+  EXPECT_EC2_ERROR(svc_->ModifyDeleteOnTermination(Alice(), i.id, {{"/dev/sdz", "", false}}),
+                   Ec2Error::kInvalidParameterValue);
+  EXPECT_EC2_ERROR(svc_->ModifyDeleteOnTermination(Alice(), i.id, {}), Ec2Error::kMissingParameter);
+  EXPECT_EC2_ERROR(svc_->ModifyDeleteOnTermination(Alice(), "i-00000000000000000", {{"/dev/sdf", "", true}}),
+                   Ec2Error::kInstanceNotFound);
+
+  ASSERT_TRUE(svc_->TerminateInstances(Alice(), {i.id}).ok());
+  WaitIdle();
+  EXPECT_EC2_ERROR(svc_->DescribeVolumes(Alice(), {data}, {}, {}), Ec2Error::kVolumeNotFound);
+}
+
 TEST_F(InstancesTest, TerminateDeletesDeleteOnTerminationVolumesOnly) {
   const std::string image = NewImage(Alice(), "plain-root");
   RunInstancesRequest r;

@@ -745,8 +745,9 @@ base::Result<VolumeAttachment> Ec2Service::AttachVolume(const Caller& caller, co
     }
     const std::string canonical = CanonicalDevice(device);
     auto same_device = [&](const InstanceBlockDevice& d) { return CanonicalDevice(d.device_name) == canonical; };
-    const bool taken = CanonicalDevice(i->root_device_name) == canonical ||
-                       std::any_of(i->block_devices.begin(), i->block_devices.end(), same_device);
+    // The root device is free once its volume is detached (a stopped instance
+    // gets a new root volume that way, as on AWS).
+    const bool taken = std::any_of(i->block_devices.begin(), i->block_devices.end(), same_device);
     if (taken) {
       return Ec2Status(Ec2Error::kInvalidParameterValue, "Invalid value '" + device +
                                                              "' for unixDevice. Attachment point " + device +
@@ -911,6 +912,39 @@ void Ec2Service::ResumeVolumes() {
   for (const auto& id : detaching) Submit(id, [this, id] { VolumeJobs::FinishDetach(*this, id); });
   for (const auto& id : deleting) Submit(id, [this, id] { (void)VolumeJobs::FinishDelete(*this, id); });
   for (const auto& id : modifying) Submit(id, [this, id] { VolumeJobs::FinishModify(*this, id); });
+}
+
+// ModifyInstanceAttribute's block-device part: the volume record and the
+// instance's mapping both carry DeleteOnTermination and must agree.
+base::Status Ec2Service::ModifyDeleteOnTermination(const Caller& caller, const std::string& instance_id,
+                                                   const std::vector<DeleteOnTerminationChange>& changes) {
+  KURA_RETURN_IF_ERROR(Authorize(caller, "ec2:ModifyInstanceAttribute", {}));
+  if (changes.empty()) {
+    return Ec2Status(Ec2Error::kMissingParameter, "The request must contain the parameter BlockDeviceMapping");
+  }
+  std::lock_guard lock(mu_);
+  const auto* found = OwnedInstance(caller, instance_id);
+  if (!found || found->state == InstanceState::kTerminated) return InstanceNotFound(instance_id);
+  InstanceRecord instance = *found;
+  Batch batch;
+  for (const auto& change : changes) {
+    const std::string canonical = CanonicalDevice(change.device_name);
+    auto it = std::find_if(instance.block_devices.begin(), instance.block_devices.end(),
+                           [&](const InstanceBlockDevice& d) { return CanonicalDevice(d.device_name) == canonical; });
+    if (it == instance.block_devices.end() || (!change.volume_id.empty() && change.volume_id != it->volume_id)) {
+      return Ec2Status(Ec2Error::kInvalidParameterValue, "No device is currently mapped at " + change.device_name +
+                                                             (change.volume_id.empty() ? "" : " for " + change.volume_id));
+    }
+    it->delete_on_termination = change.delete_on_termination;
+    const auto* v = OwnedVolume(caller, it->volume_id);
+    if (v && v->attachment && v->attachment->instance_id == instance_id) {
+      VolumeRecord volume = *v;
+      volume.attachment->delete_on_termination = change.delete_on_termination;
+      batch.Put(std::move(volume));
+    }
+  }
+  batch.Put(std::move(instance));
+  return store_->Apply(std::move(batch));
 }
 
 }  // namespace kura::ec2

@@ -53,13 +53,13 @@ Inventory Fixed() {
   dying.volume_id = "vol-dying";
   dying.kms_key_id = kDying;
   inv.volumes = {plain, good, managed, dying};
-  SnapshotInfo snap_plain{"snap-plain", "vol-plain", "completed", "111122223333", 8, false, "", "", {}};
-  SnapshotInfo snap_dying{"snap-dying", "vol-dying", "completed", "111122223333", 8, true, kDying, "", {}};
-  SnapshotInfo snap_gone{"snap-gone", "vol-x", "completed", "111122223333", 8, true, kGone, "", {}};
+  SnapshotInfo snap_plain{"snap-plain", "vol-plain", "completed", "111122223333", 8, false, "", "", {}, ""};
+  SnapshotInfo snap_dying{"snap-dying", "vol-dying", "completed", "111122223333", 8, true, kDying, "", {}, ""};
+  SnapshotInfo snap_gone{"snap-gone", "vol-x", "completed", "111122223333", 8, true, kGone, "", {}, ""};
   inv.snapshots = {snap_plain, snap_dying, snap_gone};
   ImageInfo ami_plain{"ami-plain", "web", "available", "111122223333",
-                      {{"/dev/xvda", "snap-dying", true}, {"/dev/xvdb", "snap-plain", false}}, {}};
-  ImageInfo ami_good{"ami-good", "db", "available", "111122223333", {{"/dev/xvda", "snap-dying", true}}, {}};
+                      {{"/dev/xvda", "snap-dying", true}, {"/dev/xvdb", "snap-plain", false}}, {}, ""};
+  ImageInfo ami_good{"ami-good", "db", "available", "111122223333", {{"/dev/xvda", "snap-dying", true}}, {}, ""};
   inv.images = {ami_plain, ami_good};
   inv.keys[kCmk] = Key(kCmk, "cmk-1", "Enabled", "CUSTOMER", {"alias/app"});
   inv.keys[kDying] = Key(kDying, "cmk-2", "PendingDeletion", "CUSTOMER", {});

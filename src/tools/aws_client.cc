@@ -79,11 +79,12 @@ base::Result<AwsClient> AwsClient::Create(const AwsOptions& options, const clien
   return aws;
 }
 
-AwsResult<client::HttpResult> AwsClient::Send(const ServiceInfo& service, client::SignableRequest request) const {
+AwsResult<client::HttpResult> AwsClient::Send(const ServiceInfo& service, std::string_view path,
+                                              client::SignableRequest request) const {
   auto endpoint = client::ParseEndpointUrl(EndpointUrl(service, options_, region_));
   if (!endpoint.ok()) return AwsError::FromStatus(endpoint.status());
   request.method = "POST";
-  request.path = endpoint->base_path + "/";
+  request.path = endpoint->base_path + std::string(path);
   request.headers.emplace_back("Host", endpoint->HostHeader());
   const std::string signing_region = SigningRegion(service, region_);
   for (int attempt = 1;; ++attempt) {
@@ -109,7 +110,7 @@ AwsResult<XmlResponse> AwsClient::Query(const ServiceInfo& service, std::string_
   client::SignableRequest request;
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   request.body = FormBody(service, action, params);
-  KURA_AWS_ASSIGN_OR_RETURN(client::HttpResult response, Send(service, std::move(request)));
+  KURA_AWS_ASSIGN_OR_RETURN(client::HttpResult response, Send(service, "/", std::move(request)));
   XmlResponse out;
   out.doc = std::make_shared<pugi::xml_document>();
   if (!out.doc->load_buffer(response.body.data(), response.body.size())) {
@@ -126,7 +127,20 @@ AwsResult<nlohmann::json> AwsClient::Json(const ServiceInfo& service, std::strin
   request.headers = {{"Content-Type", "application/x-amz-json-1.1"},
                      {"X-Amz-Target", std::string(service.target_prefix) + "." + std::string(operation)}};
   request.body = input.is_null() ? "{}" : input.dump();
-  KURA_AWS_ASSIGN_OR_RETURN(client::HttpResult response, Send(service, std::move(request)));
+  return SendJson(service, operation, "/", std::move(request));
+}
+
+AwsResult<nlohmann::json> AwsClient::PostJson(const ServiceInfo& service, std::string_view path,
+                                              const nlohmann::json& input) const {
+  client::SignableRequest request;
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = input.is_null() ? "{}" : input.dump();
+  return SendJson(service, path, path, std::move(request));
+}
+
+AwsResult<nlohmann::json> AwsClient::SendJson(const ServiceInfo& service, std::string_view operation,
+                                              std::string_view path, client::SignableRequest request) const {
+  KURA_AWS_ASSIGN_OR_RETURN(client::HttpResult response, Send(service, path, std::move(request)));
   nlohmann::json body = nlohmann::json::parse(response.body.empty() ? "{}" : response.body, nullptr, false);
   if (!body.is_object()) return Malformed(service, operation, response, "a body that is not a JSON object");
   return body;

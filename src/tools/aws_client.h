@@ -50,7 +50,16 @@ class AwsClient {
   AwsResult<nlohmann::json> Json(const ServiceInfo& service, std::string_view operation,
                                  const nlohmann::json& input) const;
 
+  // A JSON POST to `path` under the endpoint with Content-Type
+  // application/json, errors read as JSON 1.1 ones ({"__type", "message"}):
+  // kura's admin API (/_kura/admin/<Action>), which the tools use only for
+  // what AWS has no API for (NBD access to attached volumes).
+  AwsResult<nlohmann::json> PostJson(const ServiceInfo& service, std::string_view path,
+                                     const nlohmann::json& input) const;
+
   const std::string& region() const { return region_; }
+  // "" when requests go to AWS's public endpoints.
+  const std::string& endpoint_url() const { return options_.endpoint_url; }
   // Where the credentials came from ("environment", "~/.aws/credentials [ops]"), for messages.
   const std::string& credentials_source() const { return credentials_source_; }
 
@@ -58,7 +67,10 @@ class AwsClient {
   AwsClient() = default;
   // Signs and sends `request` (path, headers and body set) until it succeeds
   // or the retry policy gives up.
-  AwsResult<client::HttpResult> Send(const ServiceInfo& service, client::SignableRequest request) const;
+  AwsResult<client::HttpResult> Send(const ServiceInfo& service, std::string_view path,
+                                     client::SignableRequest request) const;
+  AwsResult<nlohmann::json> SendJson(const ServiceInfo& service, std::string_view operation, std::string_view path,
+                                     client::SignableRequest request) const;
 
   AwsOptions options_;
   std::string region_;

@@ -53,6 +53,7 @@ SnapshotInfo ReadSnapshot(const pugi::xml_node& item) {
   s.encrypted = ChildBool(item, "encrypted").value_or(false);
   s.kms_key_id = ChildText(item, "kmsKeyId");
   s.description = ChildText(item, "description");
+  s.progress = ChildText(item, "progress");
   s.tags = ReadTags(item);
   return s;
 }
@@ -63,6 +64,7 @@ ImageInfo ReadImage(const pugi::xml_node& item) {
   i.name = ChildText(item, "name");
   i.state = ChildText(item, "imageState");
   i.owner_id = ChildText(item, "imageOwnerId");
+  i.root_device_name = ChildText(item, "rootDeviceName");
   for (pugi::xml_node m : item.child("blockDeviceMapping").children("item")) {
     pugi::xml_node ebs = m.child("ebs");
     i.mappings.push_back({ChildText(m, "deviceName"), ChildText(ebs, "snapshotId"), ChildBool(ebs, "encrypted")});
@@ -75,6 +77,18 @@ ImageInfo ReadImage(const pugi::xml_node& item) {
 
 AwsResult<std::vector<VolumeInfo>> DescribeVolumes(const AwsClient& aws) {
   return DescribeAll<VolumeInfo>(aws, "DescribeVolumes", {{"MaxResults", kPageSize}}, "volumeSet", ReadVolume);
+}
+
+AwsResult<std::vector<VolumeInfo>> DescribeVolumes(const AwsClient& aws, const QueryParams& params) {
+  return DescribeAll<VolumeInfo>(aws, "DescribeVolumes", params, "volumeSet", ReadVolume);
+}
+
+AwsResult<std::vector<SnapshotInfo>> DescribeSnapshots(const AwsClient& aws, const QueryParams& params) {
+  return DescribeAll<SnapshotInfo>(aws, "DescribeSnapshots", params, "snapshotSet", ReadSnapshot);
+}
+
+AwsResult<std::vector<ImageInfo>> DescribeImages(const AwsClient& aws, const QueryParams& params) {
+  return DescribeAll<ImageInfo>(aws, "DescribeImages", params, "imagesSet", ReadImage);
 }
 
 AwsResult<std::vector<SnapshotInfo>> DescribeOwnSnapshots(const AwsClient& aws) {

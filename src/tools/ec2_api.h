@@ -47,6 +47,7 @@ struct SnapshotInfo {
   std::string kms_key_id;
   std::string description;
   Tags tags;
+  std::string progress;  // "42%"
 };
 
 struct ImageMapping {
@@ -62,9 +63,14 @@ struct ImageInfo {
   std::string owner_id;
   std::vector<ImageMapping> mappings;
   Tags tags;
+  std::string root_device_name;
 };
 
 AwsResult<std::vector<VolumeInfo>> DescribeVolumes(const AwsClient& aws);
+// With ids or filters ("VolumeId.1", "Filter.1.Name", ...); every page.
+AwsResult<std::vector<VolumeInfo>> DescribeVolumes(const AwsClient& aws, const QueryParams& params);
+AwsResult<std::vector<SnapshotInfo>> DescribeSnapshots(const AwsClient& aws, const QueryParams& params);
+AwsResult<std::vector<ImageInfo>> DescribeImages(const AwsClient& aws, const QueryParams& params);
 // --owner-ids self
 AwsResult<std::vector<SnapshotInfo>> DescribeOwnSnapshots(const AwsClient& aws);
 // --owners self
