@@ -19,7 +19,8 @@ import tempfile
 from types import SimpleNamespace
 
 from ec2_support import (ZONE, allow, create_user, error_code, instance, make_ami, read_volume, run_instance, wait,
-                         wait_for, write_volume)
+                         wait_for)
+from nbd_support import connect, export_of
 
 MIB = 1 << 20
 BOOT_DATA = b"kura boot sector " * 241
@@ -40,6 +41,17 @@ def run_encrypt(server, *args, keys=None, env=None, journal_dir=None):
         command += ["--journal-dir", journal_dir]
     done = subprocess.run(command, env=full_env, capture_output=True, text=True, timeout=600)
     return done.returncode, done.stdout, done.stderr
+
+
+def write_through_nbd(server, instance_id, volume_id, pieces):
+    """Writes {offset: bytes} through the volume's NBD export, as the instance would, and flushes."""
+    h = connect(export_of(server, instance_id, volume_id)["Uri"])
+    try:
+        for offset, chunk in pieces.items():
+            h.pwrite(chunk, offset)
+        h.flush()
+    finally:
+        h.shutdown()
 
 
 def customer_key(server):
@@ -65,9 +77,8 @@ def setup_instance(server, name, load_balancer=None, address=False):
     ec2.attach_volume(VolumeId=data, InstanceId=iid, Device="/dev/sdf")
     assert wait_for(lambda: volume(ec2, data)["Attachments"][0]["State"] == "attached")
     boot = devices(ec2, iid)["/dev/xvda"]["VolumeId"]
-    write_volume(server, iid, boot, 0, BOOT_DATA)
-    for offset, chunk in DATA_AT.items():
-        write_volume(server, iid, data, offset, chunk)
+    write_through_nbd(server, iid, boot, {0: BOOT_DATA})
+    write_through_nbd(server, iid, data, DATA_AT)
     if load_balancer:
         elb = server.boto3("elb")
         elb.create_load_balancer(LoadBalancerName=load_balancer, AvailabilityZones=[ZONE],
