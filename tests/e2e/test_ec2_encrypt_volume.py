@@ -44,7 +44,8 @@ def test_encrypt_a_volume_by_snapshot_copy(ec2_server):
     cli_ok(kura, "ec2", "wait", "volume-available", "--volume-ids", old)
     ec2.attach_volume(VolumeId=old, InstanceId=instance, Device="/dev/sdf")
     wait(ec2, "volume_in_use", VolumeIds=[old])
-    assert ec2.describe_volumes(VolumeIds=[old])["Volumes"][0]["Attachments"][0]["State"] in ("attaching", "attached")
+    # in-use comes with the attachment still "attaching"; the instance sees the device once it is "attached".
+    assert wait_for(lambda: ec2.describe_volumes(VolumeIds=[old])["Volumes"][0]["Attachments"][0]["State"] == "attached")
     write_volume(kura, instance, old, OFFSET, DATA)
     assert read_volume(kura, instance, old, OFFSET, len(DATA)) == DATA
 
