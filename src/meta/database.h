@@ -67,4 +67,8 @@ class Database {
   virtual std::string_view Dialect() const = 0;
 };
 
+// The first 80 characters of `sql` ("..." when cut), for error messages:
+// enough to find the statement, never its parameter values.
+std::string SqlExcerpt(std::string_view sql);
+
 }  // namespace kura::meta
