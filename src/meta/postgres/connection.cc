@@ -14,17 +14,10 @@ namespace kura::meta {
 namespace {
 
 // Type OIDs of pg_type (stable since PostgreSQL 7).
-constexpr Oid kBoolOid = 16;
-constexpr Oid kByteaOid = 17;
-constexpr Oid kNameOid = 19;
-constexpr Oid kInt8Oid = 20;
-constexpr Oid kInt2Oid = 21;
-constexpr Oid kInt4Oid = 23;
-constexpr Oid kTextOid = 25;
-constexpr Oid kOidOid = 26;
-constexpr Oid kUnknownOid = 705;
-constexpr Oid kBpcharOid = 1042;
-constexpr Oid kVarcharOid = 1043;
+enum TypeOid : Oid {
+  kBoolOid = 16, kByteaOid = 17, kNameOid = 19, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kTextOid = 25,
+  kOidOid = 26, kUnknownOid = 705, kBpcharOid = 1042, kVarcharOid = 1043,
+};
 constexpr int kBinaryFormat = 1;
 
 // PostgreSQL 10: ON CONFLICT, IF NOT EXISTS everywhere, libpq URLs with several hosts.
