@@ -4,7 +4,8 @@
 //   class MyTest : public meta::BackendTest {};
 //   TEST_P(MyTest, ...) { ... db_ ... }
 //   KURA_INSTANTIATE_BACKEND_TEST(MyTest);
-// Thread-safety: as any fixture.
+// CreateEnvironmentTestDatabase serves the fixtures of other layers, whose
+// store suites ctest runs once per backend. Thread-safety: as any fixture.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -38,6 +39,21 @@ class BackendTest : public ::testing::TestWithParam<TestBackend> {
   std::unique_ptr<TestDatabase> test_db_;
   std::unique_ptr<Database> db_;
 };
+
+// For the fixtures of other layers, in SetUp: a fresh TestDatabase on
+// EnvironmentTestBackend(); nullptr when the test was skipped (the backend
+// cannot run here) or failed, and SetUp should return.
+inline std::unique_ptr<TestDatabase> CreateEnvironmentTestDatabase() {
+  const TestBackend backend = EnvironmentTestBackend();
+  const std::string unavailable = TestBackendUnavailable(backend);
+  if (!unavailable.empty()) {
+    [&] { GTEST_SKIP() << unavailable; }();
+    return nullptr;
+  }
+  auto created = TestDatabase::Create(backend);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  return created.ok() ? std::move(created).value() : nullptr;
+}
 
 inline std::string BackendParamName(const ::testing::TestParamInfo<TestBackend>& info) {
   return std::string(TestBackendName(info.param));

@@ -42,6 +42,13 @@ std::string TestBackendUnavailable(TestBackend backend) {
   return "";
 }
 
+TestBackend EnvironmentTestBackend() {
+  const char* backend = std::getenv("KURA_TEST_METADATA_BACKEND");
+  return backend != nullptr && std::string_view(backend) == TestBackendName(TestBackend::kPostgres)
+             ? TestBackend::kPostgres
+             : TestBackend::kSqlite;
+}
+
 base::Result<std::unique_ptr<TestDatabase>> TestDatabase::Create(TestBackend backend) {
   if (backend == TestBackend::kSqlite) {
     auto dir = std::make_unique<base::TempDir>();

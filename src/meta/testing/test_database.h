@@ -26,6 +26,10 @@ std::string_view TestBackendName(TestBackend backend);
 std::vector<TestBackend> AllTestBackends();
 // Why `backend` cannot run here, for GTEST_SKIP; "" when it can.
 std::string TestBackendUnavailable(TestBackend backend);
+// The backend of the other layers' store tests: $KURA_TEST_METADATA_BACKEND
+// ("postgresql"; unset or anything else: SQLite). ctest runs those suites a
+// second time with it set (kura_test_on_postgres in cmake/kura.cmake).
+TestBackend EnvironmentTestBackend();
 
 class TestDatabase {
  public:
