@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests: initdb in a fresh temporary
 # directory, one server on 127.0.0.1 at a free port (its Unix socket inside
-# that directory), trust authentication (loopback only), fsync and
+# that directory), trust authentication (loopback only) or, with
+# KURA_PG_PASSWORD=1, a generated password for TCP logins (scram-sha-256;
+# the URL then carries it), fsync and
 # synchronous commit on (the durability tests need real commits), C locale
 # (byte-order sorting, as SQLite), and a database `kura`.
 #
@@ -67,10 +69,18 @@ kura_pg_start() {
   }
   dir=$(mktemp -d "${KURA_PG_BASE_DIR:-${TMPDIR:-/tmp}}/kura-pg.XXXXXX")
   touch "$dir/$KURA_PG_MARKER"
+  local auth=(-A trust) password="" userinfo=postgres
+  if [ "${KURA_PG_PASSWORD:-0}" = 1 ]; then
+    # URL-safe characters only: the password goes into the URL as it is.
+    password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    (umask 077 && printf '%s\n' "$password" >"$dir/password")
+    auth=(--auth-local=trust --auth-host=scram-sha-256 --pwfile="$dir/password")
+    userinfo="postgres:$password"
+  fi
   if [ "$(id -u)" -eq 0 ]; then chown -R "$(kura_pg_user)" "$dir"; fi
   # initdb's own fsync of the new files is skipped (--no-sync): the cluster is
   # thrown away; the server itself runs with fsync on.
-  if ! kura_pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+  if ! kura_pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres "${auth[@]}" -E UTF8 --locale=C --no-sync \
       --no-instructions >"$dir/initdb.log" 2>&1; then
     echo "postgres.sh: initdb failed:" >&2
     cat "$dir/initdb.log" >&2
@@ -83,9 +93,10 @@ kura_pg_start() {
     if kura_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -s \
         -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=on \
             -c synchronous_commit=on -c max_connections=200" start >/dev/null 2>&1; then
-      if kura_pg_as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres kura >>"$dir/server.log" 2>&1; then
+      # Over the cluster's Unix socket, where logins are trusted.
+      if kura_pg_as_owner "$bin/createdb" -h "$dir" -p "$port" -U postgres kura >>"$dir/server.log" 2>&1; then
         echo "export KURA_PG_DIR=$dir"
-        echo "export KURA_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$port/kura"
+        echo "export KURA_TEST_POSTGRES_URL=postgresql://$userinfo@127.0.0.1:$port/kura"
         return 0
       fi
       break

@@ -19,10 +19,15 @@ def postgres_available():
 class ThrowawayPostgres:
     """`with ThrowawayPostgres() as pg:` starts a cluster; pg.url names its
     database `kura`; leaving the block stops it and deletes its directory,
-    also when the test fails."""
+    also when the test fails. password=True: TCP logins need a generated
+    password (pg.password), which pg.url carries."""
+
+    def __init__(self, password=False):
+        self.with_password = password
 
     def __enter__(self):
-        done = subprocess.run(["bash", SCRIPT, "start"], capture_output=True, text=True, timeout=120)
+        env = {**os.environ, "KURA_PG_PASSWORD": "1" if self.with_password else "0"}
+        done = subprocess.run(["bash", SCRIPT, "start"], capture_output=True, text=True, timeout=120, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"postgres.sh start failed:\n{done.stderr}")
         values = {}
@@ -31,6 +36,8 @@ class ThrowawayPostgres:
             values[key] = value
         self.dir = values["KURA_PG_DIR"]
         self.url = values["KURA_TEST_POSTGRES_URL"]
+        userinfo = self.url.split("://", 1)[1].split("@", 1)[0]
+        self.password = userinfo.split(":", 1)[1] if ":" in userinfo else None
         return self
 
     def __exit__(self, *exc):

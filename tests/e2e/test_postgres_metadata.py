@@ -34,7 +34,7 @@ def describe_everything(server, key_id, volume_id, snapshot_id):
 def test_metadata_in_postgres_survives_a_restart():
     if "KURA_BIN" not in os.environ:
         pytest.skip("KURA_BIN is not set (run through ctest)")
-    with ThrowawayPostgres() as pg:
+    with ThrowawayPostgres(password=True) as pg:
         args = ["--metadata-url", pg.url, "--ec2-min-transition-ms", "50"]
         first = KuraServer(extra_args=args)
         second = None
@@ -59,6 +59,7 @@ def test_metadata_in_postgres_survives_a_restart():
             assert pg.query("SELECT COUNT(*) FROM kms_keys") == ["1"]
             assert int(pg.query("SELECT COUNT(*) FROM ec2_records")[0]) >= 2
             assert "metadata_store_opened" in first.server_log()
+            assert pg.password not in first.server_log()
 
             second = KuraServer(reuse_dir=first.dir, extra_args=args)
             after = describe_everything(second, key_id, volume_id, snapshot_id)
@@ -66,6 +67,7 @@ def test_metadata_in_postgres_survives_a_restart():
             # And it still works: the key encrypts under the restarted server.
             blob = second.boto3("kms").encrypt(KeyId="alias/pg-volumes", Plaintext=b"hello")["CiphertextBlob"]
             assert second.boto3("kms").decrypt(CiphertextBlob=blob)["Plaintext"] == b"hello"
+            assert pg.password not in second.server_log()
         finally:
             if second:
                 assert second.stop() == 0, second.server_log()[-4000:]
@@ -101,8 +103,13 @@ def test_bad_metadata_url_is_a_clear_error_at_start(tmp_path):
 
     if not available:
         pytest.skip(f"the errors of a running server: {why}")
-    with ThrowawayPostgres() as pg:
+    with ThrowawayPostgres(password=True) as pg:
         output = serve_fails(tmp_path, ["--metadata-url", pg.url.rsplit("/", 1)[0] + "/no_such_database"])
         assert "no such database" in output and "createdb" in output, output
-        output = serve_fails(tmp_path, ["--metadata-url", pg.url.replace("postgres@", "no_such_role@")])
+        assert pg.password not in output, output
+        wrong = pg.url.replace(pg.password, "wrong-password-123")
+        output = serve_fails(tmp_path, ["--metadata-url", wrong])
+        assert "refused the login" in output and "password authentication failed" in output, output
+        assert "wrong-password-123" not in output and pg.password not in output, output
+        output = serve_fails(tmp_path, ["--metadata-url", pg.url.replace("postgres:", "no_such_role:")])
         assert "refused the login" in output, output
