@@ -179,6 +179,16 @@ TEST_P(DatabaseTest, ConstraintViolations) {
   EXPECT_EQ((*db_->Query("SELECT COUNT(*) FROM parent"))[0].Int(0), 2);
 }
 
+TEST_P(DatabaseTest, MalformedQueryLeavesTheTransactionUsable) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE t (i INTEGER)").ok());
+  auto tx = db_->Begin();
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ((*tx)->Query("SELECT i FROM t WHERE i = ?").status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*tx)->Exec("INSERT INTO t VALUES (1)").ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ((*db_->Query("SELECT COUNT(*) FROM t"))[0].Int(0), 1);
+}
+
 TEST_P(DatabaseTest, ErrorMessageTruncatesLongSql) {
   std::string sql = "SELECT * FROM missing_table WHERE " + std::string(200, 'x') + " = 1";
   auto rows = db_->Query(sql);

@@ -91,6 +91,10 @@ base::Status ConnectError(const char* libpq_message) {
                                        "): check the user name and password in the metadata URL, and the "
                                        "server's pg_hba.conf");
   }
+  if (Contains(m, "too many clients") || Contains(m, "remaining connection slots are reserved")) {
+    return base::ResourceExhaustedError("PostgreSQL has no connection left (" + m +
+                                        "): raise its max_connections or lower --metadata-pool-size");
+  }
   if (Contains(m, "database \"") && Contains(m, "does not exist")) {
     return base::NotFoundError("PostgreSQL has no such database (" + m +
                                "): create it first, e.g. createdb --owner=USER --locale=C NAME");
@@ -255,6 +259,11 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 bool PgConnection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 bool PgConnection::idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+
+bool PgConnection::transaction_failed() const {
+  const PGTransactionStatusType status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INERROR || status == PQTRANS_UNKNOWN;
+}
 
 base::Result<PgOutcome> PgConnection::Run(std::string_view sql, const Params& params, Kind kind) {
   PostgresSql translated = TranslateToPostgres(sql);

@@ -51,6 +51,9 @@ class PgConnection {
   bool healthy() const;
   // False while a transaction is open or failed on this connection.
   bool idle() const;
+  // True when an error aborted the open transaction (PostgreSQL then refuses
+  // every statement until it ends), or the connection broke.
+  bool transaction_failed() const;
 
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}

@@ -15,7 +15,7 @@ namespace {
 // database do not wait for each other.
 constexpr const char* kBegin =
     "BEGIN ISOLATION LEVEL READ COMMITTED; "
-    "SELECT pg_advisory_xact_lock(1802858081, hashtext(current_schema()))";
+    "SELECT pg_advisory_xact_lock(1802858081, hashtext(COALESCE(current_schema(), '')))";
 constexpr const char* kSavepoint = "SAVEPOINT kura_statement";
 constexpr const char* kRelease = "RELEASE SAVEPOINT kura_statement";
 constexpr const char* kUndoStatement = "ROLLBACK TO SAVEPOINT kura_statement; RELEASE SAVEPOINT kura_statement";
@@ -56,7 +56,11 @@ class PostgresTransaction : public Transaction {
   base::Result<Rows> Query(std::string_view sql, const Params& params) override {
     KURA_RETURN_IF_ERROR(CheckOpen());
     auto outcome = (*conn_)->Run(sql, params, PgConnection::Kind::kQuery);
-    if (!outcome.ok()) return Failing(outcome.status());
+    if (!outcome.ok()) {
+      // Refused before reaching the server (a malformed call): the transaction goes on.
+      if ((*conn_)->transaction_failed()) failed_ = true;
+      return outcome.status();
+    }
     return std::move(outcome->rows);
   }
 

@@ -125,6 +125,23 @@ TEST_F(PostgresDatabaseTest, ReconnectsBrokenConnections) {
   EXPECT_EQ((*db->Query("SELECT COUNT(*) FROM t"))[0].Int(0), 2);
 }
 
+// Unlike SQLite, PostgreSQL aborts a transaction in which a statement failed
+// outside a savepoint; the store says so instead of running the rest.
+TEST_F(PostgresDatabaseTest, QueryFailingOnTheServerEndsTheTransaction) {
+  auto db = Open({});
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (i INTEGER)").ok());
+  auto tx = db->Begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Exec("INSERT INTO t VALUES (1)").ok());
+  EXPECT_FALSE((*tx)->Query("SELECT * FROM no_such_table").ok());
+  EXPECT_EQ((*tx)->Exec("INSERT INTO t VALUES (2)").code(), StatusCode::kAborted);
+  EXPECT_EQ((*tx)->Commit().code(), StatusCode::kAborted);
+  tx->reset();
+  EXPECT_EQ((*db->Query("SELECT COUNT(*) FROM t"))[0].Int(0), 0);
+  EXPECT_TRUE(db->Exec("INSERT INTO t VALUES (3)").ok());  // the connection is fine again
+}
+
 TEST_F(PostgresDatabaseTest, WaitingForAnotherNodesTransactionTimesOut) {
   PostgresOptions impatient;
   impatient.lock_timeout_ms = 100;
