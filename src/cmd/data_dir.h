@@ -27,6 +27,9 @@ struct DataDir {
   std::unique_ptr<blocks::Engine> engine;
 };
 
+// The metadata URL in effect: config.url, or SQLite in the data dir.
+std::string MetadataUrl(const std::string& data_dir, const MetadataConfig& config);
+
 // Opens the metadata store `config` names (for a data directory at `data_dir`).
 // Errors name the store (its URL redacted) and what to fix.
 base::Result<std::shared_ptr<meta::Database>> OpenMetadata(const std::string& data_dir, const MetadataConfig& config);

@@ -3,6 +3,8 @@ encrypted volume and a snapshot made with boto3 live in the database (not in
 a SQLite file), and a restart on the same database and data dir describes
 them identically. A bad metadata URL stops the server at start, saying why,
 never showing the password."""
+import datetime
+import json
 import os
 import subprocess
 
@@ -60,6 +62,15 @@ def test_metadata_in_postgres_survives_a_restart():
             assert int(pg.query("SELECT COUNT(*) FROM ec2_records")[0]) >= 2
             assert "metadata_store_opened" in first.server_log()
             assert pg.password not in first.server_log()
+
+            # kura admin cost reads the same tables, from PostgreSQL too.
+            month = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+            done = subprocess.run([first.binary, "admin", "cost", "--data-dir", os.path.join(first.dir, "data"),
+                                   "--metadata-url", pg.url, "--account", first.account_id, "--month", month],
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            bill = json.loads(done.stdout)
+            assert bill["AccountId"] == first.account_id and bill["KeyMonths"] > 0 and bill["Requests"] > 0
 
             second = KuraServer(reuse_dir=first.dir, extra_args=args)
             after = describe_everything(second, key_id, volume_id, snapshot_id)
