@@ -3,7 +3,8 @@
 //   postgresql://USER:PASSWORD@HOST:PORT/DB?…  (or postgres://) a PostgreSQL
 //                                              database; libpq parses the rest
 // RedactUrl hides the password of a URL (user-info or a password=
-// parameter) for messages and logs: a URL is never shown unredacted.
+// parameter) for messages and logs: a URL is never shown unredacted;
+// RedactPasswordsIn does the same for a message that may quote the URL.
 // Thread-safety: functions only.
 #pragma once
 
@@ -27,6 +28,9 @@ struct MetadataUrl {
 base::Result<MetadataUrl> ParseMetadataUrl(std::string_view url);
 
 std::string RedactUrl(std::string_view url);
+// `text` (a library's message about `url`) without `url`'s passwords, or any
+// quoted piece of one.
+std::string RedactPasswordsIn(std::string_view text, std::string_view url);
 
 struct MetadataOptions {
   size_t postgres_pool_size = 4;  // connections per process

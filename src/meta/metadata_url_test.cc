@@ -43,5 +43,14 @@ TEST(MetadataUrlTest, Redaction) {
   EXPECT_EQ(RedactUrl("sqlite:///a/b.db"), "sqlite:///a/b.db");
 }
 
+TEST(MetadataUrlTest, RedactsPasswordsInMessages) {
+  const std::string url = "postgresql://kura:ab%zzcd@db/kura?password=other";
+  EXPECT_EQ(RedactPasswordsIn("invalid percent-encoded token: \"%zzcd\"", url),
+            "invalid percent-encoded token: \"***\"");
+  EXPECT_EQ(RedactPasswordsIn("login ab%zzcd and other failed; \"db\" \"x\"", url),
+            "login *** and *** failed; \"db\" \"x\"");
+  EXPECT_EQ(RedactPasswordsIn("nothing \"to\" hide", "postgresql://db/kura"), "nothing \"to\" hide");
+}
+
 }  // namespace
 }  // namespace kura::meta

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "meta/metadata_url.h"
 #include "meta/postgres/sql_translation.h"
 
 namespace kura::meta {
@@ -82,8 +83,8 @@ bool Contains(std::string_view s, std::string_view part) { return s.find(part) !
 
 // A failed login, classified so the operator knows what to fix. libpq's own
 // text names host, port, user and database, never the password.
-base::Status ConnectError(const char* libpq_message) {
-  std::string m = OneLine(libpq_message);
+base::Status ConnectError(const std::string& libpq_message) {
+  std::string m = OneLine(libpq_message.c_str());
   const bool role_missing = Contains(m, "role \"") && Contains(m, "does not exist");
   if (Contains(m, "password authentication failed") || Contains(m, "no password supplied") ||
       Contains(m, "authentication failed") || Contains(m, "pg_hba.conf") || role_missing) {
@@ -228,7 +229,7 @@ base::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
   if (parsed == nullptr) {
-    std::string m = OneLine(parse_error != nullptr ? parse_error : "out of memory");
+    std::string m = RedactPasswordsIn(OneLine(parse_error != nullptr ? parse_error : "out of memory"), url);
     PQfreemem(parse_error);
     return base::InvalidArgumentError("malformed PostgreSQL URL: " + m);
   }
@@ -239,7 +240,7 @@ base::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return base::ResourceExhaustedError("postgresql: out of memory");
   std::unique_ptr<PgConnection> connection(new PgConnection(conn));
-  if (PQstatus(conn) != CONNECTION_OK) return ConnectError(PQerrorMessage(conn));
+  if (PQstatus(conn) != CONNECTION_OK) return ConnectError(RedactPasswordsIn(PQerrorMessage(conn), url));
   PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
   if (PQserverVersion(conn) < kMinServerVersion) {
     return base::FailedPreconditionError("PostgreSQL " + std::to_string(PQserverVersion(conn)) +
