@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "meta/testing/test_database.h"
@@ -54,6 +55,9 @@ inline std::unique_ptr<TestDatabase> CreateEnvironmentTestDatabase() {
   EXPECT_TRUE(created.ok()) << created.status().ToString();
   return created.ok() ? std::move(created).value() : nullptr;
 }
+
+// GoogleTest prints a parameter with this (test names and ctest's listing say "sqlite").
+inline void PrintTo(TestBackend backend, std::ostream* out) { *out << TestBackendName(backend); }
 
 inline std::string BackendParamName(const ::testing::TestParamInfo<TestBackend>& info) {
   return std::string(TestBackendName(info.param));
