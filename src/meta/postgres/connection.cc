@@ -98,7 +98,7 @@ base::Status ConnectError(const std::string& libpq_message) {
   }
   if (Contains(m, "database \"") && Contains(m, "does not exist")) {
     return base::NotFoundError("PostgreSQL has no such database (" + m +
-                               "): create it first, e.g. createdb --owner=USER --locale=C NAME");
+                               "): create it first, e.g. createdb --owner=USER --locale=C --template=template0 NAME");
   }
   return base::UnavailableError("cannot reach PostgreSQL (" + m +
                                 "): check that the server is running and the metadata URL's host and port");
