@@ -16,3 +16,13 @@ function(kura_test name)
   target_precompile_headers(${name} PRIVATE <gtest/gtest.h>)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 endfunction()
+
+# kura_test_on_postgres(NAME FILTER): registers the tests of NAME matching the
+# GoogleTest FILTER a second time, named postgresql/..., with their metadata
+# on PostgreSQL (KURA_TEST_METADATA_BACKEND; they skip without
+# KURA_TEST_POSTGRES_URL). For the suites whose fixtures open their database
+# through meta::CreateEnvironmentTestDatabase.
+function(kura_test_on_postgres name filter)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "postgresql/" TEST_FILTER "${filter}"
+                       PROPERTIES LABELS unit ENVIRONMENT KURA_TEST_METADATA_BACKEND=postgresql)
+endfunction()

@@ -11,6 +11,8 @@ export CCACHE_BASEDIR="$KURA_ROOT" CCACHE_NOHASHDIR=true CCACHE_SLOPPINESS=pch_d
 KURA_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
+  # libpq for the PostgreSQL metadata store; the server for the throwaway test cluster (scripts/lib/postgres.sh).
+  libpq-dev postgresql
   libboost-dev nlohmann-json3-dev libpugixml-dev python3-botocore
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-cryptography python3-boto3 awscli

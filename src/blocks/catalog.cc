@@ -137,13 +137,13 @@ base::Result<int64_t> Catalog::InsertLineage(meta::Transaction& txn, const Linea
   if (!r.key_check.empty()) key_check = r.key_check;
   meta::Value parent = meta::Null{};
   if (r.parent_lineage) parent = *r.parent_lineage;
+  KURA_ASSIGN_OR_RETURN(int64_t id, NextId(txn, "blocks_lineages"));
   KURA_RETURN_IF_ERROR(txn.Exec(
-      "INSERT INTO blocks_lineages (size_bytes, encrypted, key_check, generation, live, parent_lineage, "
-      "parent_generation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {Int(r.size_bytes), int64_t{r.encrypted}, key_check, r.generation, int64_t{r.live}, parent, r.parent_generation,
-       Now()}));
-  KURA_ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT MAX(id) FROM blocks_lineages"));
-  return rows[0].Int(0);
+      "INSERT INTO blocks_lineages (id, size_bytes, encrypted, key_check, generation, live, parent_lineage, "
+      "parent_generation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {id, Int(r.size_bytes), int64_t{r.encrypted}, key_check, r.generation, int64_t{r.live}, parent,
+       r.parent_generation, Now()}));
+  return id;
 }
 
 base::Result<SnapshotId> Catalog::InsertSnapshot(int64_t lineage, int64_t generation, uint64_t size_bytes) {
@@ -155,13 +155,13 @@ base::Result<SnapshotId> Catalog::InsertSnapshot(int64_t lineage, int64_t genera
 
 base::Result<SnapshotId> Catalog::InsertSnapshot(meta::Transaction& txn, int64_t lineage, int64_t generation,
                                                  uint64_t size_bytes) {
-  KURA_RETURN_IF_ERROR(txn.Exec("INSERT INTO blocks_snapshots (lineage, generation, size_bytes, created_at) "
-                                "VALUES (?, ?, ?, ?)",
-                                {lineage, generation, Int(size_bytes), Now()}));
+  KURA_ASSIGN_OR_RETURN(int64_t id, NextId(txn, "blocks_snapshots"));
+  KURA_RETURN_IF_ERROR(txn.Exec("INSERT INTO blocks_snapshots (id, lineage, generation, size_bytes, created_at) "
+                                "VALUES (?, ?, ?, ?, ?)",
+                                {id, lineage, generation, Int(size_bytes), Now()}));
   KURA_RETURN_IF_ERROR(
       txn.Exec("UPDATE blocks_lineages SET generation = ? WHERE id = ?", {generation + 1, lineage}));
-  KURA_ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT MAX(id) FROM blocks_snapshots"));
-  return rows[0].Int(0);
+  return id;
 }
 
 base::Result<ReadChain> Catalog::ChainFor(int64_t lineage, int64_t generation) {
@@ -321,6 +321,11 @@ base::Result<std::vector<ObjectId>> Catalog::ReferencedObjects() {
   for (const auto& row : rows) out.push_back(static_cast<ObjectId>(row.Int(0)));
   std::sort(out.begin(), out.end());
   return out;
+}
+
+base::Result<int64_t> Catalog::NextId(meta::Transaction& txn, std::string_view table) {
+  KURA_ASSIGN_OR_RETURN(auto rows, txn.Query(fmt::format("SELECT COALESCE(MAX(id), 0) + 1 FROM {}", table)));
+  return rows[0].Int(0);
 }
 
 }  // namespace kura::blocks

@@ -119,6 +119,11 @@ class Catalog {
   static base::Status DeleteAll(meta::Transaction& txn);
   // Every object an entry refers to.
   base::Result<std::vector<ObjectId>> ReferencedObjects();
+  // The id of a new row of `table` (blocks_lineages, blocks_snapshots,
+  // blocks_copy_jobs): one more than the largest, as SQLite's implicit row id
+  // would be. Explicit, because PostgreSQL has no implicit row id; exact,
+  // because transactions are serialized.
+  static base::Result<int64_t> NextId(meta::Transaction& txn, std::string_view table);
 
  private:
   std::shared_ptr<meta::Database> db_;

@@ -41,13 +41,13 @@ base::Result<CopyJobId> Engine::StartCopy(SnapshotId source_id, KeyPtr target_ke
   }());
   KURA_ASSIGN_OR_RETURN(auto txn, catalog_->db().Begin());
   KURA_ASSIGN_OR_RETURN(int64_t target_id, catalog_->InsertLineage(*txn, target));
+  KURA_ASSIGN_OR_RETURN(int64_t job_id, Catalog::NextId(*txn, "blocks_copy_jobs"));
   KURA_RETURN_IF_ERROR(txn->Exec(
-      "INSERT INTO blocks_copy_jobs (source_lineage, source_generation, target_lineage, target_is_volume, "
-      "next_chunk, done, result_id) VALUES (?, ?, ?, ?, 0, 0, 0)",
-      {source.lineage, source.generation, target_id, int64_t{to_volume}}));
-  KURA_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT MAX(id) FROM blocks_copy_jobs"));
+      "INSERT INTO blocks_copy_jobs (id, source_lineage, source_generation, target_lineage, target_is_volume, "
+      "next_chunk, done, result_id) VALUES (?, ?, ?, ?, ?, 0, 0, 0)",
+      {job_id, source.lineage, source.generation, target_id, int64_t{to_volume}}));
   KURA_RETURN_IF_ERROR(txn->Commit());
-  return rows[0].Int(0);
+  return job_id;
 }
 
 base::Result<std::vector<CopyJobRecord>> Engine::UnfinishedCopies() { return catalog_->ListCopyJobs(true); }

@@ -11,6 +11,7 @@
 #include "blocks/test_support.h"
 #include "crypto/random.h"
 #include "env/fault_injecting_filesystem.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::blocks {
 namespace {
@@ -89,6 +90,8 @@ class CopyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     faults_ = std::make_shared<env::FaultInjectingFilesystem>(env::PosixFilesystem());
+    test_db_ = meta::CreateEnvironmentTestDatabase();
+    if (!test_db_) return;
     ASSERT_NO_FATAL_FAILURE(Reopen());
     source_key_ = NewKey();
     target_key_ = NewKey();
@@ -97,7 +100,7 @@ class CopyTest : public ::testing::Test {
   // A restart: drops the engine and opens it again on the same directory (sweeping orphans).
   void Reopen() {
     engine_.reset();
-    auto engine = OpenEngine(dir_.path(), faults_);
+    auto engine = OpenEngine(*test_db_, dir_.path(), faults_);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
   }
@@ -228,6 +231,7 @@ class CopyTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::unique_ptr<meta::TestDatabase> test_db_;  // outlives engine_
   std::shared_ptr<env::FaultInjectingFilesystem> faults_;
   std::unique_ptr<Engine> engine_;
   crypto::SecretBytes source_key_;

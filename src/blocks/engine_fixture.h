@@ -13,6 +13,7 @@
 #include "blocks/test_support.h"
 #include "crypto/random.h"
 #include "env/fault_injecting_filesystem.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::blocks {
 
@@ -21,14 +22,15 @@ class EngineFixture : public ::testing::Test {
   void SetUp() override {
     dir_ = temp_.path();
     fs_ = std::make_shared<env::FaultInjectingFilesystem>(env::PosixFilesystem());
-    Reopen();
+    test_db_ = meta::CreateEnvironmentTestDatabase();
+    if (test_db_) Reopen();
   }
   void TearDown() override { engine_.reset(); }
 
   // Drops the engine and opens it again on the same directory.
   void Reopen() {
     engine_.reset();
-    auto engine = test_support::OpenEngine(dir_, fs_);
+    auto engine = test_support::OpenEngine(*test_db_, dir_, fs_);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
   }
@@ -47,6 +49,7 @@ class EngineFixture : public ::testing::Test {
   uint64_t Objects() { return *engine_->CountObjects(); }
 
   test_support::TempDir temp_;
+  std::unique_ptr<meta::TestDatabase> test_db_;  // outlives engine_
   std::string dir_;
   std::shared_ptr<env::FaultInjectingFilesystem> fs_;
   std::unique_ptr<Engine> engine_;

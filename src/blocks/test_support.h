@@ -1,5 +1,6 @@
 // Shared helpers for the block engine's unit tests: a temporary directory,
-// an engine over SQLite + LocalChunkStore in it, and deterministic
+// an engine over a test metadata database (SQLite, or PostgreSQL when the
+// suite runs on it) + a LocalChunkStore in the directory, and deterministic
 // pseudo-random bytes. Header-only; tests only.
 #pragma once
 
@@ -19,18 +20,18 @@
 #include "blocks/engine.h"
 #include "blocks/local/local_chunk_store.h"
 #include "env/filesystem.h"
-#include "meta/sqlite/sqlite_database.h"
+#include "meta/testing/test_database.h"
 
 namespace kura::blocks::test_support {
 
 using base::TempDir;
 
 
-// An engine over `dir`/metadata.db and a LocalChunkStore at `dir`/chunks on `fs`.
-// Opening again on the same dir is a restart (it sweeps orphans when asked).
-inline base::Result<std::unique_ptr<Engine>> OpenEngine(const std::string& dir, std::shared_ptr<env::Filesystem> fs,
-                                                        bool sweep_orphans = true) {
-  KURA_ASSIGN_OR_RETURN(auto db, meta::OpenSqliteDatabase(dir + "/metadata.db"));
+// An engine over `metadata` and a LocalChunkStore at `dir`/chunks on `fs`.
+// Opening again on the same pair is a restart (it sweeps orphans when asked).
+inline base::Result<std::unique_ptr<Engine>> OpenEngine(const meta::TestDatabase& metadata, const std::string& dir,
+                                                        std::shared_ptr<env::Filesystem> fs, bool sweep_orphans = true) {
+  KURA_ASSIGN_OR_RETURN(auto db, metadata.Open());
   KURA_ASSIGN_OR_RETURN(auto store, LocalChunkStore::Open(std::move(fs), dir + "/chunks"));
   return Engine::Open(std::move(db), std::move(store), sweep_orphans);
 }

@@ -259,6 +259,7 @@ int AdminAudit(const AuditOptions& options, std::ostream& out, std::ostream& err
 int AdminCost(const CostOptions& options, std::ostream& out, std::ostream& err) {
   ServicesOptions services_options;
   services_options.data_dir = options.data_dir;
+  services_options.metadata = options.metadata;
   services_options.root_key_file = options.root_key_file;
   services_options.root_key_passphrase_file = options.root_key_passphrase_file;
   services_options.mode = ServicesMode::kTool;

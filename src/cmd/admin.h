@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "cmd/metadata_config.h"
 
 namespace kura::cmd {
 
@@ -55,6 +56,7 @@ struct AuditOptions {
 
 struct CostOptions {
   std::string data_dir;
+  MetadataConfig metadata;
   std::string account;
   std::string month;  // "YYYY-MM"
   std::string root_key_file;

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "base/log.h"
 #include "blocks/local/local_chunk_store.h"
 #include "env/filesystem.h"
 #include "env/open_file_limit.h"
-#include "meta/sqlite/sqlite_database.h"
+#include "meta/metadata_url.h"
 
 namespace kura::cmd {
 
@@ -33,10 +34,27 @@ size_t ChunkFilesKeptOpen() {
 
 }  // namespace
 
-base::Result<DataDir> OpenDataDir(const std::string& path) {
+std::string MetadataUrl(const std::string& data_dir, const MetadataConfig& config) {
+  return config.url.empty() ? "sqlite://" + data_dir + "/metadata.db" : config.url;
+}
+
+base::Result<std::shared_ptr<meta::Database>> OpenMetadata(const std::string& data_dir, const MetadataConfig& config) {
+  const std::string url = MetadataUrl(data_dir, config);
+  meta::MetadataOptions options;
+  options.postgres_pool_size = config.postgres_pool_size;
+  auto db = meta::OpenMetadataDatabase(url, options);
+  if (!db.ok()) return db.status().WithContext("metadata store");
+  return std::shared_ptr<meta::Database>(std::move(db).value());
+}
+
+base::Result<DataDir> OpenDataDir(const std::string& path, const MetadataConfig& metadata) {
   auto fs = env::PosixFilesystem();
   KURA_RETURN_IF_ERROR(fs->CreateDirs(path, 0700));
-  KURA_ASSIGN_OR_RETURN(std::shared_ptr<meta::Database> db, meta::OpenSqliteDatabase(path + "/metadata.db"));
+  KURA_ASSIGN_OR_RETURN(std::shared_ptr<meta::Database> db, OpenMetadata(path, metadata));
+  // The server's log only: the tools print their results on stdout.
+  base::LogEvent(base::LogLevel::kInfo, "metadata_store_opened",
+                 {{"url", meta::RedactUrl(MetadataUrl(path, metadata))},
+                  {"dialect", std::string(db->Dialect())}});
   KURA_ASSIGN_OR_RETURN(std::shared_ptr<blocks::ChunkStore> store, blocks::LocalChunkStore::Open(fs, path + "/chunks", ChunkFilesKeptOpen()));
   KURA_ASSIGN_OR_RETURN(auto engine, blocks::Engine::Open(db, std::move(store)));
   return DataDir{path, std::move(db), std::move(engine)};

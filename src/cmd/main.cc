@@ -18,6 +18,22 @@
 #define KURA_VERSION "dev"
 #endif
 
+namespace {
+
+// The metadata store options, the same for the server and the tools that read its tables.
+void AddMetadataOptions(CLI::App* command, kura::cmd::MetadataConfig& config) {
+  command
+      ->add_option("--metadata-url", config.url,
+                   "metadata store: sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+                   "(default: sqlite in the data dir)")
+      ->envname("KURA_METADATA_URL");
+  command->add_option("--metadata-pool-size", config.postgres_pool_size, "PostgreSQL connections")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"kura: self-hosted, AWS-compatible block storage with real encryption at rest"};
   app.require_subcommand(1);
@@ -29,6 +45,7 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the kura service on this machine");
   serve->add_option("--data-dir", serve_options.data_dir, "state directory (metadata.db, chunks/, root.key)")
       ->capture_default_str();
+  AddMetadataOptions(serve, serve_options.metadata);
   serve->add_option("--listen", serve_options.listen, "HOST:PORT of the AWS API endpoint")->capture_default_str();
   serve->add_option("--auth", serve_options.auth,
                     "verify: check every SigV4 signature; open: accept any well-formed credentials as the root "
@@ -136,6 +153,7 @@ int main(int argc, char** argv) {
   cost_cmd->add_option("--account", cost.account, "the account")->required();
   cost_cmd->add_option("--month", cost.month, "YYYY-MM (UTC)")->required();
   cost_cmd->add_option("--data-dir", cost.data_dir, "the server's state directory")->capture_default_str();
+  AddMetadataOptions(cost_cmd, cost.metadata);
   cost_cmd->add_option("--root-key-file", cost.root_key_file, "root key file (default <data dir>/root.key)");
   cost_cmd->add_option("--root-key-passphrase-file", cost.root_key_passphrase_file,
                        "derive the root key from the passphrase in this file");

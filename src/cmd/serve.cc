@@ -133,6 +133,7 @@ int Serve(const ServeOptions& options) {
 
   ServicesOptions services_options;
   services_options.data_dir = options.data_dir;
+  services_options.metadata = options.metadata;
   services_options.root_key_file = options.root_key_file;
   services_options.root_key_passphrase_file = options.root_key_passphrase_file;
   services_options.regions = options.regions;

@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "cmd/metadata_config.h"
+
 namespace kura::cmd {
 
 struct ServeOptions {
   std::string data_dir;
+  MetadataConfig metadata;  // --metadata-url, $KURA_METADATA_URL (default: SQLite in the data dir)
   std::string listen = "127.0.0.1:8080";
   std::string auth = "verify";           // "verify" | "open"
   std::string default_account_id;        // --auth open: the account every caller acts as

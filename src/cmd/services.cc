@@ -5,7 +5,6 @@
 #include "cmd/data_dir.h"
 #include "cmd/root_key.h"
 #include "env/filesystem.h"
-#include "meta/sqlite/sqlite_database.h"
 
 namespace kura::cmd {
 
@@ -64,7 +63,7 @@ base::Result<Services> OpenServices(const ServicesOptions& options) {
   services.data_dir = options.data_dir;
   std::shared_ptr<kms::AuditSink> audit;
   if (options.mode == ServicesMode::kServer) {
-    auto data_dir = OpenDataDir(options.data_dir);
+    auto data_dir = OpenDataDir(options.data_dir, options.metadata);
     if (!data_dir.ok()) return data_dir.status().WithContext("data directory");
     services.data_dir = data_dir->path;
     services.db = std::move(data_dir->db);
@@ -73,12 +72,14 @@ base::Result<Services> OpenServices(const ServicesOptions& options) {
     if (!opened.ok()) return opened.status().WithContext("audit log");
     audit = std::move(opened).value();
   } else {
-    std::string db_path = options.data_dir + "/metadata.db";
-    base::Status exists = MustExist(*env::PosixFilesystem(), db_path, "kura metadata store");
-    if (!exists.ok()) return exists.WithContext("data directory");
-    auto db = meta::OpenSqliteDatabase(db_path);
-    if (!db.ok()) return db.status().WithContext("data directory");
-    services.db = std::shared_ptr<meta::Database>(std::move(db).value());
+    // A tool never creates an installation: the embedded store must exist already.
+    if (options.metadata.url.empty()) {
+      base::Status exists = MustExist(*env::PosixFilesystem(), options.data_dir + "/metadata.db", "kura metadata store");
+      if (!exists.ok()) return exists.WithContext("data directory");
+    }
+    auto db = OpenMetadata(options.data_dir, options.metadata);
+    if (!db.ok()) return db.status();
+    services.db = std::move(db).value();
     audit = std::make_shared<kms::MemoryAuditSink>();  // a tool's reads are not KMS calls
   }
 

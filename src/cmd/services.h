@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "blocks/engine.h"
+#include "cmd/data_dir.h"
 #include "ec2/ec2_service.h"
 #include "iam/identity_store.h"
 #include "kms/audit.h"
@@ -31,6 +32,7 @@ enum class ServicesMode {
 
 struct ServicesOptions {
   std::string data_dir;
+  MetadataConfig metadata;               // default: SQLite in <data dir>
   std::string root_key_file;             // default <data dir>/root.key
   std::string root_key_passphrase_file;  // instead of a key file (salt in <data dir>/root-key.salt)
   std::vector<std::string> regions = {"us-east-1", "ap-northeast-1"};

@@ -7,8 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "base/temp_dir.h"
-#include "meta/sqlite/sqlite_database.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::ec2 {
 namespace {
@@ -80,11 +79,14 @@ class TestDatabase : public meta::Database {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    test_db_ = meta::CreateEnvironmentTestDatabase();
+    if (test_db_) Reopen();
+  }
   void Reopen() {
     store_.reset();
-    auto db = meta::OpenSqliteDatabase(dir_.path() + "/metadata.db");
-    ASSERT_TRUE(db.ok());
+    auto db = test_db_->Open();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::make_shared<TestDatabase>(std::shared_ptr<meta::Database>(std::move(db).value()));
     auto store = Ec2Store::Open(db_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -92,13 +94,13 @@ class StoreTest : public ::testing::Test {
   }
   // What a second connection finds in the database file right now.
   int64_t RowsOnDisk() {
-    auto db = meta::OpenSqliteDatabase(dir_.path() + "/metadata.db");
-    EXPECT_TRUE(db.ok());
+    auto db = test_db_->Open();
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
     auto rows = (*db)->Query("SELECT COUNT(*) FROM ec2_records");
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     return rows.ok() ? (*rows)[0].Int(0) : -1;
   }
-  base::TempDir dir_;
+  std::unique_ptr<meta::TestDatabase> test_db_;
   std::shared_ptr<TestDatabase> db_;
   std::unique_ptr<Ec2Store> store_;
 };

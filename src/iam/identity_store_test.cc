@@ -16,6 +16,7 @@
 
 #include "crypto/random.h"
 #include "meta/sqlite/sqlite_database.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::iam {
 namespace {
@@ -51,7 +52,9 @@ std::unique_ptr<IdentityStore> OpenStore(std::shared_ptr<meta::Database> db, cry
 class IdentityStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = meta::OpenSqliteDatabase(":memory:");
+    test_db_ = meta::CreateEnvironmentTestDatabase();
+    if (!test_db_) return;
+    auto db = test_db_->Open();
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::shared_ptr<meta::Database>(std::move(db).value());
     store_ = OpenStore(db_, NewSealingKey());
@@ -64,6 +67,7 @@ class IdentityStoreTest : public ::testing::Test {
     return user.ok() ? *user : User{};
   }
 
+  std::unique_ptr<meta::TestDatabase> test_db_;  // outlives db_ and store_
   std::shared_ptr<meta::Database> db_;
   std::unique_ptr<IdentityStore> store_;
 };

@@ -347,10 +347,12 @@ base::Result<std::vector<Grant>> KeyStore::ListRetirableGrants(const std::string
                                                                const std::string& after, int limit) {
   KURA_ASSIGN_OR_RETURN(auto rows, db_->Query(Select(kGrantColumns,
                                                      "FROM kms_grants WHERE retiring_principal = ? AND "
-                                                     "substr(key_arn, 1, ?) = ? AND grant_id > ? "
+                                                     // length(?), not a bound integer: PostgreSQL's substr
+                                                     // takes a 32-bit length.
+                                                     "substr(key_arn, 1, length(?)) = ? AND grant_id > ? "
                                                      "ORDER BY grant_id LIMIT ?"),
-                                              {retiring_principal, static_cast<int64_t>(key_arn_prefix.size()),
-                                               key_arn_prefix, after, int64_t{limit}}));
+                                              {retiring_principal, key_arn_prefix, key_arn_prefix, after,
+                                               int64_t{limit}}));
   return GrantsFromRows(rows);
 }
 

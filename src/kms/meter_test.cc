@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kms/schema.h"
-#include "meta/sqlite/sqlite_database.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::kms {
 namespace {
@@ -32,8 +32,10 @@ TEST(MeterCalendarTest, Months) {
 class MeterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = meta::OpenSqliteDatabase(":memory:");
-    ASSERT_TRUE(db.ok());
+    test_db_ = meta::CreateEnvironmentTestDatabase();
+    if (!test_db_) return;
+    auto db = test_db_->Open();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::shared_ptr<meta::Database>(std::move(db).value());
     ASSERT_TRUE(ApplyKmsMigrations(*db_).ok());
     meter_ = std::make_unique<Meter>(db_);
@@ -44,6 +46,7 @@ class MeterTest : public ::testing::Test {
     ASSERT_TRUE(f(**txn).ok());
     ASSERT_TRUE((*txn)->Commit().ok());
   }
+  std::unique_ptr<meta::TestDatabase> test_db_;  // outlives db_ and meter_
   std::shared_ptr<meta::Database> db_;
   std::unique_ptr<Meter> meter_;
 };

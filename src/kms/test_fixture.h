@@ -15,7 +15,7 @@
 #include "kms/audit.h"
 #include "kms/kms_error.h"
 #include "kms/kms_service.h"
-#include "meta/sqlite/sqlite_database.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::kms::testing {
 
@@ -48,12 +48,15 @@ base::Status StatusOf(const base::Result<T>& r) {
 
 class KmsTest : public ::testing::Test {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    test_db_ = meta::CreateEnvironmentTestDatabase();
+    if (test_db_) Reopen();
+  }
 
   void Reopen() {
     svc_.reset();
     if (!db_) {
-      auto db = meta::OpenSqliteDatabase(":memory:");
+      auto db = test_db_->Open();
       ASSERT_TRUE(db.ok()) << db.status().ToString();
       db_ = std::shared_ptr<meta::Database>(std::move(db).value());
     }
@@ -114,6 +117,7 @@ class KmsTest : public ::testing::Test {
   }
 
   int64_t now_ = 1700000000;  // 2023-11-14
+  std::unique_ptr<meta::TestDatabase> test_db_;  // outlives every user of db_
   std::shared_ptr<meta::Database> db_;
   std::shared_ptr<MemoryAuditSink> audit_ = std::make_shared<MemoryAuditSink>();
   std::map<std::string, std::vector<std::shared_ptr<const iam::PolicyDocument>>> policies_;

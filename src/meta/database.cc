@@ -30,6 +30,12 @@ const Blob& Row::BlobAt(size_t i) const {
   return p != nullptr ? *p : kEmpty;
 }
 
+std::string SqlExcerpt(std::string_view sql) {
+  constexpr size_t kSqlExcerptChars = 80;
+  if (sql.size() <= kSqlExcerptChars) return std::string(sql);
+  return std::string(sql.substr(0, kSqlExcerptChars)) + "...";
+}
+
 base::Status Database::Exec(std::string_view sql, const Params& params) {
   KURA_ASSIGN_OR_RETURN(auto tx, Begin());
   KURA_RETURN_IF_ERROR(tx->Exec(sql, params));

@@ -1,7 +1,9 @@
 // Database: the metadata store interface every layer writes its tables
 // through. SQL is the portable subset that SQLite and PostgreSQL share;
 // placeholders are `?` (an implementation for PostgreSQL rewrites them to $n).
-// Use INTEGER (64-bit), TEXT and BLOB columns; no SQLite-only syntax.
+// Use INTEGER (64-bit), TEXT (UTF-8 without NUL) and BLOB columns; no
+// SQLite-only syntax: no implicit row ids (give INTEGER PRIMARY KEY columns
+// their value), upserts as INSERT ... ON CONFLICT.
 // Thread-safety: a Database is safe from any thread. Transactions are
 // serialized: Begin() waits while another transaction is open. A
 // Transaction is used by the thread that began it; never nest them.
@@ -66,5 +68,9 @@ class Database {
   // "sqlite" or "postgresql".
   virtual std::string_view Dialect() const = 0;
 };
+
+// The first 80 characters of `sql` ("..." when cut), for error messages:
+// enough to find the statement, never its parameter values.
+std::string SqlExcerpt(std::string_view sql);
 
 }  // namespace kura::meta

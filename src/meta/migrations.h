@@ -1,8 +1,12 @@
 // Versioned schema migrations. Each component (blocks, kms, ec2, ...) owns an
 // ordered list of migrations; ApplyMigrations runs those not yet applied, each
 // in its own transaction together with the row in `schema_migrations` that
-// records it, so a crash leaves either the old or the new version.
-// Thread-safety: call once per component at startup.
+// records it, so a crash leaves either the old or the new version. Each
+// migration re-reads the version inside its transaction, and transactions are
+// serialized across processes (SQLite's write lock, PostgreSQL's advisory
+// lock), so nodes starting at once on one database apply each exactly once.
+// Thread-safety: call once per component at startup (concurrent calls from
+// several processes or Database objects are safe, as said).
 #pragma once
 
 #include <span>

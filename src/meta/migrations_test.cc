@@ -1,14 +1,12 @@
 #include "meta/migrations.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "meta/sqlite/sqlite_database.h"
+#include "meta/testing/backend_test.h"
 
 namespace kura::meta {
 namespace {
@@ -22,11 +20,8 @@ constexpr Migration kMigrations[] = {
                     "INSERT INTO items (id, name) VALUES (1, 'seed');"},
 };
 
-std::unique_ptr<Database> OpenMemory() {
-  auto db = OpenSqliteDatabase(":memory:");
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
-  return std::move(db).value();
-}
+class MigrationsTest : public BackendTest {};
+KURA_INSTANTIATE_BACKEND_TEST(MigrationsTest);
 
 int64_t Count(Database& db, const std::string& sql) {
   auto rows = db.Query(sql);
@@ -34,15 +29,15 @@ int64_t Count(Database& db, const std::string& sql) {
   return rows.ok() ? (*rows)[0].Int(0) : -1;
 }
 
-TEST(MigrationsTest, FreshDatabaseIsVersionZero) {
-  auto db = OpenMemory();
+TEST_P(MigrationsTest, FreshDatabaseIsVersionZero) {
+  Database* db = db_.get();
   auto version = SchemaVersion(*db, "blocks");
   ASSERT_TRUE(version.ok()) << version.status().ToString();
   EXPECT_EQ(*version, 0);
 }
 
-TEST(MigrationsTest, AppliedOnceAndIdempotent) {
-  auto db = OpenMemory();
+TEST_P(MigrationsTest, AppliedOnceAndIdempotent) {
+  Database* db = db_.get();
   ASSERT_TRUE(ApplyMigrations(*db, "blocks", kMigrations).ok());
   EXPECT_EQ(*SchemaVersion(*db, "blocks"), 2);
   EXPECT_EQ(Count(*db, "SELECT COUNT(*) FROM items"), 1);
@@ -64,8 +59,8 @@ TEST(MigrationsTest, AppliedOnceAndIdempotent) {
   EXPECT_GT((*rows)[1].Int(2), 1600000000);
 }
 
-TEST(MigrationsTest, ComponentsAreIndependent) {
-  auto db = OpenMemory();
+TEST_P(MigrationsTest, ComponentsAreIndependent) {
+  Database* db = db_.get();
   ASSERT_TRUE(ApplyMigrations(*db, "blocks", std::span(kMigrations).first(1)).ok());
   const Migration other[] = {{1, "kms keys", "CREATE TABLE kms_keys (id TEXT PRIMARY KEY)"}};
   ASSERT_TRUE(ApplyMigrations(*db, "kms", other).ok());
@@ -76,8 +71,8 @@ TEST(MigrationsTest, ComponentsAreIndependent) {
   EXPECT_EQ(*SchemaVersion(*db, "kms"), 1);
 }
 
-TEST(MigrationsTest, FailedMigrationLeavesPreviousVersion) {
-  auto db = OpenMemory();
+TEST_P(MigrationsTest, FailedMigrationLeavesPreviousVersion) {
+  Database* db = db_.get();
   const Migration broken[] = {
       kMigrations[0],
       {2, "half broken", "CREATE TABLE tags (tag TEXT NOT NULL); INSERT INTO no_such_table VALUES (1)"},
@@ -94,8 +89,8 @@ TEST(MigrationsTest, FailedMigrationLeavesPreviousVersion) {
   EXPECT_EQ(*SchemaVersion(*db, "blocks"), 2);
 }
 
-TEST(MigrationsTest, NewerDatabaseIsRefused) {
-  auto db = OpenMemory();
+TEST_P(MigrationsTest, NewerDatabaseIsRefused) {
+  Database* db = db_.get();
   ASSERT_TRUE(ApplyMigrations(*db, "blocks", kMigrations).ok());
   base::Status status = ApplyMigrations(*db, "blocks", std::span(kMigrations).first(1));
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
@@ -104,8 +99,8 @@ TEST(MigrationsTest, NewerDatabaseIsRefused) {
       << status.ToString();
 }
 
-TEST(MigrationsTest, VersionsMustBeOneToNInOrder) {
-  auto db = OpenMemory();
+TEST_P(MigrationsTest, VersionsMustBeOneToNInOrder) {
+  Database* db = db_.get();
   const Migration gap[] = {{1, "a", "CREATE TABLE a (x INTEGER)"}, {3, "c", "CREATE TABLE c (x INTEGER)"}};
   EXPECT_EQ(ApplyMigrations(*db, "x", gap).code(), StatusCode::kFailedPrecondition);
   const Migration from_zero[] = {{0, "a", "CREATE TABLE a (x INTEGER)"}};
@@ -117,24 +112,30 @@ TEST(MigrationsTest, VersionsMustBeOneToNInOrder) {
   EXPECT_FALSE(db->Query("SELECT COUNT(*) FROM a").ok());
 }
 
-TEST(MigrationsTest, SurvivesReopen) {
-  char tmpl[] = "/tmp/kura_migrations_test.XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
-  const std::string path = dir + "/meta.db";
-  {
-    auto db = OpenSqliteDatabase(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(ApplyMigrations(**db, "blocks", std::span(kMigrations).first(1)).ok());
-  }
-  {
-    auto db = OpenSqliteDatabase(path);
-    ASSERT_TRUE(db.ok());
-    EXPECT_EQ(*SchemaVersion(**db, "blocks"), 1);
-    ASSERT_TRUE(ApplyMigrations(**db, "blocks", kMigrations).ok());
-    EXPECT_EQ(*SchemaVersion(**db, "blocks"), 2);
-  }
-  std::filesystem::remove_all(dir);
+TEST_P(MigrationsTest, SurvivesReopen) {
+  ASSERT_TRUE(ApplyMigrations(*db_, "blocks", std::span(kMigrations).first(1)).ok());
+  db_ = Reopen();
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(*SchemaVersion(*db_, "blocks"), 1);
+  ASSERT_TRUE(ApplyMigrations(*db_, "blocks", kMigrations).ok());
+  EXPECT_EQ(*SchemaVersion(*db_, "blocks"), 2);
+}
+
+// Two nodes starting at once on one database: each migration is applied
+// exactly once (the seed row of v2 would otherwise be a duplicate key).
+TEST_P(MigrationsTest, TwoDatabasesMigratingAtOnce) {
+  std::unique_ptr<Database> other = Reopen();
+  ASSERT_NE(other, nullptr);
+  base::Status first, second;
+  std::thread a([&] { first = ApplyMigrations(*db_, "blocks", kMigrations); });
+  std::thread b([&] { second = ApplyMigrations(*other, "blocks", kMigrations); });
+  a.join();
+  b.join();
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  EXPECT_TRUE(second.ok()) << second.ToString();
+  EXPECT_EQ(*SchemaVersion(*db_, "blocks"), 2);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM items"), 1);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM schema_migrations WHERE component = 'blocks'"), 2);
 }
 
 }  // namespace

@@ -12,14 +12,8 @@ namespace kura::meta {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
-constexpr size_t kSqlExcerptChars = 80;
 // Bounds the cache when callers build SQL text dynamically.
 constexpr size_t kMaxCachedStatements = 512;
-
-std::string SqlExcerpt(std::string_view sql) {
-  if (sql.size() <= kSqlExcerptChars) return std::string(sql);
-  return std::string(sql.substr(0, kSqlExcerptChars)) + "...";
-}
 
 base::Status CodeToStatus(int code, std::string message) {
   switch (code & 0xff) {
