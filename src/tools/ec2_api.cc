@@ -1,7 +1,5 @@
 #include "tools/ec2_api.h"
 
-#include <cstdlib>
-
 #include "tools/ec2_describe.h"
 
 namespace kura::tools {
@@ -10,18 +8,6 @@ namespace {
 
 // EC2 caps MaxResults at 500 for volumes (1000 for snapshots and images); one size for all.
 constexpr char kPageSize[] = "500";
-
-std::optional<int64_t> ChildInt(const pugi::xml_node& node, const char* name) {
-  pugi::xml_node child = node.child(name);
-  if (!child || *child.child_value() == '\0') return std::nullopt;
-  return std::strtoll(child.child_value(), nullptr, 10);
-}
-
-Tags ReadTags(const pugi::xml_node& item) {
-  Tags tags;
-  for (pugi::xml_node tag : item.child("tagSet").children("item")) tags[tag.child_value("key")] = tag.child_value("value");
-  return tags;
-}
 
 VolumeInfo ReadVolume(const pugi::xml_node& item) {
   VolumeInfo v;
@@ -74,6 +60,12 @@ ImageInfo ReadImage(const pugi::xml_node& item) {
 }
 
 }  // namespace
+
+Tags ReadTags(const pugi::xml_node& item) {
+  Tags tags;
+  for (pugi::xml_node tag : item.child("tagSet").children("item")) tags[tag.child_value("key")] = tag.child_value("value");
+  return tags;
+}
 
 AwsResult<std::vector<VolumeInfo>> DescribeVolumes(const AwsClient& aws) {
   return DescribeAll<VolumeInfo>(aws, "DescribeVolumes", {{"MaxResults", kPageSize}}, "volumeSet", ReadVolume);

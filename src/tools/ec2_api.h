@@ -14,6 +14,8 @@
 namespace kura::tools {
 
 using Tags = std::map<std::string, std::string>;
+// The <tagSet> of a Describe* item.
+Tags ReadTags(const pugi::xml_node& item);
 
 struct VolumeAttachmentInfo {
   std::string instance_id;

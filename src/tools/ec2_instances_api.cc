@@ -23,7 +23,7 @@ InstanceInfo ReadInstance(const pugi::xml_node& item) {
     i.devices.push_back({ChildText(m, "deviceName"), ChildText(ebs, "volumeId"), ChildText(ebs, "status"),
                          ChildBool(ebs, "deleteOnTermination").value_or(false)});
   }
-  for (pugi::xml_node tag : item.child("tagSet").children("item")) i.launch.tags[tag.child_value("key")] = tag.child_value("value");
+  i.launch.tags = ReadTags(item);
   return i;
 }
 

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
 
 #include "tools/ec2_describe.h"
@@ -12,17 +11,11 @@ namespace kura::tools {
 
 namespace {
 
-std::optional<int64_t> OptInt(const pugi::xml_node& node, const char* name) {
-  const char* text = node.child_value(name);
-  if (*text == '\0') return std::nullopt;
-  return std::strtoll(text, nullptr, 10);
-}
-
 ImageDevice ReadDevice(const pugi::xml_node& m) {
   ImageDevice d{ChildText(m, "deviceName"), ChildText(m, "virtualName"), static_cast<bool>(m.child("noDevice")), {}};
   if (pugi::xml_node e = m.child("ebs")) {
-    d.ebs = ImageEbs{ChildText(e, "snapshotId"),   OptInt(e, "volumeSize"), ChildText(e, "volumeType"),
-                     ChildBool(e, "deleteOnTermination"), OptInt(e, "iops"), OptInt(e, "throughput"),
+    d.ebs = ImageEbs{ChildText(e, "snapshotId"),   ChildInt(e, "volumeSize"), ChildText(e, "volumeType"),
+                     ChildBool(e, "deleteOnTermination"), ChildInt(e, "iops"), ChildInt(e, "throughput"),
                      ChildBool(e, "encrypted"),    ChildText(e, "kmsKeyId")};
   }
   return d;

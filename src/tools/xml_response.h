@@ -7,6 +7,8 @@
 
 #include <pugixml.hpp>
 
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +28,12 @@ inline std::optional<bool> ChildBool(const pugi::xml_node& node, const char* nam
   pugi::xml_node child = node.child(name);
   if (!child) return std::nullopt;
   return std::string_view(child.child_value()) == "true";
+}
+// Integer children; nullopt when absent or empty.
+inline std::optional<int64_t> ChildInt(const pugi::xml_node& node, const char* name) {
+  const char* text = node.child_value(name);
+  if (*text == '\0') return std::nullopt;
+  return std::strtoll(text, nullptr, 10);
 }
 
 }  // namespace kura::tools
